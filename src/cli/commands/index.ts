@@ -1,0 +1,19 @@
+import type { Command } from '../command.js'
+import { demoCommand } from './demo.js'
+import { doctorCommand } from './doctor.js'
+import { gpuCommand } from './gpu.js'
+import { planCommand } from './plan.js'
+import { proxyCommand } from './proxy.js'
+import { relayCommand } from './relay.js'
+import { rulesCommand } from './rules.js'
+
+/** Every command, in the order --help lists them. */
+export const COMMANDS: readonly Command[] = [
+  proxyCommand,
+  rulesCommand,
+  relayCommand,
+  gpuCommand,
+  doctorCommand,
+  planCommand,
+  demoCommand,
+]

@@ -1,0 +1,34 @@
+import { z } from 'zod'
+
+// Proxy and admin keys (design.md "Config contract"). Defaults from design.md.
+export const proxyShape = {
+  upstream: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8000'),
+  listen: z.string().default('0.0.0.0:8080'),
+  admin: z.string().default('127.0.0.1:9464'),
+  /** Bearer token required on admin endpoints other than /healthz when set. */
+  adminToken: z.string().min(1).optional(),
+  contextClasses: z
+    .strictObject({
+      mediumFromTokens: z.int().positive().default(32768),
+      longFromTokens: z.int().positive().default(100000),
+    })
+    .prefault({})
+    .refine((c) => c.mediumFromTokens < c.longFromTokens, {
+      message: 'mediumFromTokens must be below longFromTokens',
+    }),
+  proxy: z
+    .strictObject({
+      /** No response headers from the engine within this -> 504. Generous: a non-streamed long
+       * generation sends its headers only when it finishes. */
+      upstreamTimeoutMs: z.int().positive().default(600_000),
+      maxBodyBytes: z
+        .int()
+        .positive()
+        .default(16 * 1024 * 1024),
+      /** SIGTERM: in-flight streams get this long to finish. */
+      drainTimeoutMs: z.int().nonnegative().default(30_000),
+      /** How often the served model names are re-read from the engine. */
+      modelsRefreshMs: z.int().positive().default(60_000),
+    })
+    .prefault({}),
+}

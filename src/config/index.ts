@@ -1,0 +1,2 @@
+export { type LoadConfigOptions, loadConfig, parseConfig } from './load.js'
+export { type Config, configSchema } from './schema.js'

@@ -1,0 +1,27 @@
+// Every stable error code, by area. docs/errors.md lists each one; errors-doc.test.ts keeps the
+// two in step. Add a code here and a line there in the same change.
+export const ERROR_CODES = [
+  // cli / config
+  'USAGE',
+  'CONFIG_NOT_FOUND',
+  'CONFIG_INVALID',
+  'CONFIG_ENV_MISSING',
+  // proxy
+  'PROXY_LISTEN_FAILED',
+  'UPSTREAM_URL_INVALID',
+  // rules
+  'RULES_OUT_DIR',
+  // gpu
+  'GPU_SMI_FAILED',
+  // engines / doctor / plan
+  'ENGINE_UNREACHABLE',
+  'PLAN_UNKNOWN_MODEL',
+  'PLAN_UNKNOWN_GPU',
+  // relay
+  'RELAY_PAYLOAD_INVALID',
+  'RELAY_DELIVERY_FAILED',
+  // generic
+  'INTERNAL',
+] as const
+
+export type ErrorCode = (typeof ERROR_CODES)[number]

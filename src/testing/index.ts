@@ -1,0 +1,10 @@
+export { findBinary, requireBinary } from './binaries.js'
+export { closeServer, listenLocal } from './net.js'
+export {
+  listSharedFixtures,
+  REPO_ROOT,
+  readSharedFixture,
+  SHARED_SKIP,
+  sharedDir,
+  sharedFixture,
+} from './shared-fixtures.js'

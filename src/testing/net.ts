@@ -1,0 +1,17 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** Listens on 127.0.0.1 port 0 and returns the base URL. */
+export async function listenLocal(server: Server): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => resolve())
+  })
+  const { port } = server.address() as AddressInfo
+  return `http://127.0.0.1:${port}`
+}
+
+export async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections?.()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+}
