@@ -1,0 +1,350 @@
+// A scripted inference engine for tests: a real node:http server on 127.0.0.1 port 0 that speaks
+// every API format the meter understands with a known schedule — response headers (and a chat
+// stream's role-only chunk) at once, first content `firstTokenMs` after the request arrived,
+// further tokens `interTokenMs` apart — and counts usage as the engine would (prompt: the real
+// Qwen3 tokenizer on the prompt text / rendered ChatML, unless `promptTokens` overrides it).
+// Every output token is one Qwen3 token (single-token words with a leading space), so counting the
+// streamed text with the tokenizer gives `outputTokens` exactly.
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http'
+import type { Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { loadQwen3Tokenizer, type Qwen3Tokenizer } from '../tokens/qwen3.js'
+import {
+  renderStreamHead,
+  renderStreamTail,
+  renderStreamToken,
+  renderWhole,
+  type ScriptedExchange,
+  streamContentType,
+} from './_scripted-formats.js'
+import { renderEngineMetrics, type ScriptedGauges } from './_scripted-metrics.js'
+import { parseScriptedRequest } from './_scripted-request.js'
+import { closeServer, listenLocal } from './net.js'
+
+export type { ScriptedGauges } from './_scripted-metrics.js'
+
+/** Switchable failure behaviours. */
+export type ScriptedFailure =
+  | { kind: 'none' }
+  /** Answer LLM routes with this status and a JSON error body (the engine's own shape by default). */
+  | { kind: 'status'; status: number; body?: unknown }
+  /** Destroy the socket after this many content tokens (0: before any; non-streamed: before the body). */
+  | { kind: 'reset'; afterTokens: number }
+  /** Destroy every new connection at accept (a reset; for ECONNREFUSED use a closed port). */
+  | { kind: 'refuse' }
+
+export interface ScriptedEngineOptions {
+  firstTokenMs: number
+  interTokenMs: number
+  /** Output tokens per request; undefined: the request's max_tokens (etc.), else 8. */
+  outputTokens: number | undefined
+  /** Prompt tokens to report; undefined: count with the Qwen3 tokenizer (loaded on first need). */
+  promptTokens: number | undefined
+  servedModels: string[]
+  maxModelLen: number
+  /** Extra delay before response headers on LLM routes (for upstream-timeout tests). */
+  headerDelayMs: number
+  failure: ScriptedFailure
+  /** Status of GET /health. */
+  healthStatus: number
+  /** Which engine's info endpoints to serve besides /v1/models: vLLM /version, TGI /info, SGLang
+   * /get_model_info, llama.cpp /props. */
+  flavor: 'vllm' | 'tgi' | 'sglang' | 'llamacpp'
+  version: string
+  /** vLLM-like /metrics gauges; `running` defaults to the live number of LLM requests. */
+  gauges: Partial<ScriptedGauges>
+}
+
+export interface RecordedRequest {
+  method: string
+  url: string
+  headers: IncomingHttpHeaders
+  /** The request body bytes (set when the request ended or its connection closed). */
+  body: Buffer
+  /** performance.now() at arrival. */
+  receivedAtMs: number
+  /** True when the client's connection closed before the response was complete. */
+  clientClosedEarly: boolean
+  /** Resolves when the response finished or the connection closed. */
+  done: Promise<void>
+}
+
+export interface ScriptedEngine {
+  url: string
+  requests: RecordedRequest[]
+  set(options: Partial<ScriptedEngineOptions>): void
+  /** Number of LLM requests being answered now. */
+  inFlight(): number
+  close(): Promise<void>
+}
+
+const WORDS = [
+  ' Hello',
+  ' world',
+  ' this',
+  ' is',
+  ' a',
+  ' test',
+  ' of',
+  ' the',
+  ' quick',
+  ' brown',
+  ' fox',
+  ' and',
+]
+
+const DEFAULTS: ScriptedEngineOptions = {
+  firstTokenMs: 80,
+  interTokenMs: 15,
+  outputTokens: undefined,
+  promptTokens: undefined,
+  servedModels: ['qwen3-4b-instruct-2507'],
+  maxModelLen: 262144,
+  headerDelayMs: 0,
+  failure: { kind: 'none' },
+  healthStatus: 200,
+  flavor: 'vllm',
+  version: '0.11.0',
+  gauges: {},
+}
+export const DEFAULT_SCRIPTED_OPTIONS: Readonly<ScriptedEngineOptions> = Object.freeze(DEFAULTS)
+
+/** The text of output token `i` (one Qwen3 token each). */
+export function scriptedTokenText(i: number): string {
+  return WORDS[i % WORDS.length] as string
+}
+
+export async function startScriptedEngine(
+  initial: Partial<ScriptedEngineOptions> = {},
+): Promise<ScriptedEngine> {
+  let opts: ScriptedEngineOptions = { ...DEFAULT_SCRIPTED_OPTIONS, ...initial }
+  const requests: RecordedRequest[] = []
+  const sockets = new Set<Socket>()
+  const timers = new Set<NodeJS.Timeout>()
+  let tokenizer: Promise<Qwen3Tokenizer> | undefined
+  let live = 0
+  let seq = 0
+  const totals = { prompt: 0, generation: 0, success: 0 }
+
+  const sleepUntil = (atMs: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(
+        () => {
+          timers.delete(t)
+          resolve()
+        },
+        Math.max(0, atMs - performance.now()),
+      )
+      timers.add(t)
+    })
+
+  const countPrompt = async (text: string, idCount: number | undefined): Promise<number> => {
+    if (opts.promptTokens !== undefined) return opts.promptTokens
+    if (idCount !== undefined) return idCount
+    tokenizer ??= loadQwen3Tokenizer()
+    return (await tokenizer).countTokens(text)
+  }
+
+  const server = createServer((req, res) => {
+    const rec: RecordedRequest = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headers,
+      body: Buffer.alloc(0),
+      receivedAtMs: performance.now(),
+      clientClosedEarly: false,
+      done: Promise.resolve(),
+    }
+    requests.push(rec)
+    rec.done = new Promise((resolve) => {
+      res.once('close', () => {
+        if (!res.writableFinished) rec.clientClosedEarly = true
+        resolve()
+      })
+    })
+    const chunks: Buffer[] = []
+    const collect = () => {
+      rec.body = Buffer.concat(chunks)
+    }
+    req.on('data', (c: Buffer) => chunks.push(c))
+    req.on('error', () => {})
+    req.on('close', collect)
+    req.on('end', () => {
+      collect()
+      route(req, res, rec).catch(() => res.destroy())
+    })
+  })
+  server.on('connection', (s: Socket) => {
+    if (opts.failure.kind === 'refuse') {
+      s.destroy()
+      return
+    }
+    sockets.add(s)
+    s.once('close', () => sockets.delete(s))
+  })
+
+  const sendJson = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body))
+  }
+
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    rec: RecordedRequest,
+  ): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    const model = opts.servedModels[0] ?? 'model'
+    if (req.method === 'GET') {
+      if (path === '/health') return void res.writeHead(opts.healthStatus).end()
+      if (path === '/v1/models') {
+        const data = opts.servedModels.map((id) => ({
+          id,
+          object: 'model',
+          created: 0,
+          owned_by: opts.flavor,
+          root: id,
+          max_model_len: opts.maxModelLen,
+        }))
+        return sendJson(res, 200, { object: 'list', data })
+      }
+      if (path === '/metrics') {
+        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
+        return void res.end(renderEngineMetrics(model, { running: live, ...opts.gauges }, totals))
+      }
+      if (path === '/version' && opts.flavor === 'vllm')
+        return sendJson(res, 200, { version: opts.version })
+      if (path === '/info' && opts.flavor === 'tgi')
+        return sendJson(res, 200, {
+          model_id: model,
+          max_input_tokens: opts.maxModelLen - 1,
+          max_total_tokens: opts.maxModelLen,
+          version: opts.version,
+        })
+      if (path === '/get_model_info' && opts.flavor === 'sglang')
+        return sendJson(res, 200, { model_path: model, is_generation: true })
+      if (path === '/props' && opts.flavor === 'llamacpp')
+        return sendJson(res, 200, {
+          model_path: model,
+          total_slots: 1,
+          default_generation_settings: { n_ctx: opts.maxModelLen },
+        })
+    }
+    const parsed = req.method === 'POST' ? parseScriptedRequest(path, rec.body) : undefined
+    if (!parsed) {
+      const known = [
+        '/v1/chat/completions',
+        '/v1/completions',
+        '/generate',
+        '/generate_stream',
+        '/completion',
+      ]
+      if (req.method === 'POST' && known.includes(path))
+        return sendJson(res, 400, {
+          object: 'error',
+          message: 'invalid request body',
+          type: 'BadRequestError',
+          code: 400,
+        })
+      return sendJson(res, 404, { detail: 'Not Found' })
+    }
+    live++
+    try {
+      await answer(res, rec, parsed, model)
+    } finally {
+      live--
+    }
+  }
+
+  async function answer(
+    res: ServerResponse,
+    rec: RecordedRequest,
+    parsed: NonNullable<ReturnType<typeof parseScriptedRequest>>,
+    model: string,
+  ): Promise<void> {
+    const o = opts
+    const t0 = rec.receivedAtMs
+    if (o.headerDelayMs > 0) await sleepUntil(t0 + o.headerDelayMs)
+    if (res.destroyed) return
+    const failure = o.failure
+    if (failure.kind === 'status') {
+      const body = failure.body ?? {
+        object: 'error',
+        message: `scripted failure ${failure.status}`,
+        type: failure.status === 503 ? 'ServiceUnavailableError' : 'InternalServerError',
+        code: failure.status,
+      }
+      return sendJson(res, failure.status, body)
+    }
+    const resetAfter = failure.kind === 'reset' ? failure.afterTokens : Number.POSITIVE_INFINITY
+    const outputTokens = o.outputTokens ?? parsed.maxTokens ?? 8
+    const promptTokens = countPrompt(parsed.promptText, parsed.promptIdCount)
+    promptTokens.catch(() => {})
+    const x: ScriptedExchange = {
+      req: parsed,
+      id: `cmpl-scripted-${++seq}`,
+      model: parsed.model ?? model,
+      created: Math.floor(Date.now() / 1000),
+      promptTokens: 0,
+      outputTokens,
+    }
+    let text = ''
+    if (!parsed.stream) {
+      for (let i = 0; i < outputTokens; i++) text += scriptedTokenText(i)
+      await sleepUntil(t0 + o.firstTokenMs + Math.max(0, outputTokens - 1) * o.interTokenMs)
+      if (resetAfter !== Number.POSITIVE_INFINITY) return void res.socket?.destroy()
+      x.promptTokens = await promptTokens
+      const whole = renderWhole(x, text)
+      res.writeHead(200, { 'content-type': 'application/json', ...whole.headers }).end(whole.body)
+      record(x)
+      return
+    }
+    res.writeHead(200, {
+      'content-type': streamContentType(parsed.format),
+      'cache-control': 'no-cache',
+    })
+    res.flushHeaders()
+    const head = renderStreamHead(x)
+    if (head) res.write(head)
+    for (let i = 0; i < outputTokens; i++) {
+      await sleepUntil(t0 + o.firstTokenMs + i * o.interTokenMs)
+      if (res.destroyed) return
+      if (i >= resetAfter) return void res.socket?.destroy()
+      x.promptTokens = await promptTokens
+      const t = scriptedTokenText(i)
+      text += t
+      res.write(renderStreamToken(x, i, t, text))
+    }
+    if (resetAfter <= outputTokens) return void res.socket?.destroy()
+    res.end(renderStreamTail(x))
+    record(x)
+  }
+
+  function record(x: ScriptedExchange) {
+    totals.prompt += x.promptTokens
+    totals.generation += x.outputTokens
+    totals.success++
+  }
+
+  const url = await listenLocal(server)
+  return {
+    url,
+    requests,
+    set(partial) {
+      opts = { ...opts, ...partial }
+      // Refusing also drops idle keep-alive connections a client (the proxy's pool) holds.
+      if (opts.failure.kind === 'refuse') for (const s of sockets) s.destroy()
+    },
+    inFlight: () => live,
+    async close() {
+      for (const t of timers) clearTimeout(t)
+      timers.clear()
+      for (const s of sockets) s.destroy()
+      await closeServer(server)
+    },
+  }
+}
