@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'GPU_SMI_FAILED',
   // engines / doctor / plan
   'ENGINE_UNREACHABLE',
+  'METRICS_PARSE_FAILED',
   'PLAN_UNKNOWN_MODEL',
   'PLAN_UNKNOWN_GPU',
   // relay

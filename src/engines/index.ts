@@ -1,0 +1,27 @@
+export { discoverEngine, normalizeBaseUrl } from './discover.js'
+export { type EngineInfoMetric, registerEngineInfo } from './engine-info-metric.js'
+export {
+  type FetchFn,
+  joinUrl,
+  type ProbeFailure,
+  type ProbeOptions,
+  type ProbeResult,
+  probeUrl,
+} from './probe.js'
+export {
+  detectMetricPrefixes,
+  findSamples,
+  type PromExposition,
+  type PromMetadata,
+  type PromMetricType,
+  type PromSample,
+  parsePrometheusText,
+} from './prom-text.js'
+export type {
+  DiscoverOptions,
+  EngineHealth,
+  EngineHealthStatus,
+  EngineInfo,
+  EngineMetricsInfo,
+  EngineProvider,
+} from './types.js'
