@@ -1,0 +1,172 @@
+import { createServer, Agent as HttpAgent, request as httpRequest } from 'node:http'
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import type { AddressInfo } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import { Histogram, type Registry } from 'prom-client'
+import type { Meter } from '../meter/types.js'
+import { AppError, createLogger, formatHostPort, type Logger, redactUrl } from '../shared/index.js'
+import { type ExchangeContext, forwardExchange } from './_exchange.js'
+
+export interface ProxyOptions {
+  /** The engine's base URL; a path prefix is kept (`http://h:8000/x` + `/v1/models`). */
+  upstream: string
+  /** Default 127.0.0.1 (the CLI passes design.md's 0.0.0.0:8080). */
+  host?: string
+  /** Default 0: a free port. */
+  port?: number
+  meter?: Meter
+  /** Where `inferwatch_proxy_overhead_seconds` is registered; none: not measured. */
+  registry?: Registry
+  /** No response headers within this -> 504. Default 600 000 (10 min). */
+  upstreamTimeoutMs?: number
+  /** Larger request bodies -> 413. Default 16 MiB. */
+  maxBodyBytes?: number
+  logger?: Logger
+  /** Monotonic clock in ms (performance.now by default). */
+  now?: () => number
+}
+
+export interface ProxyHandle {
+  /** A URL clients can connect to (0.0.0.0 shown as 127.0.0.1). */
+  url: string
+  host: string
+  port: number
+  /** Exchanges not yet over. */
+  inFlight(): number
+  /** Stops accepting, lets in-flight exchanges finish for up to drainTimeoutMs (default 0),
+   * then destroys what is left. */
+  close(options?: { drainTimeoutMs?: number }): Promise<void>
+}
+
+export const OVERHEAD_BUCKETS_SECONDS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
+]
+
+/** Parses the upstream URL or throws UPSTREAM_URL_INVALID. */
+export function parseUpstreamUrl(upstream: string): URL {
+  let u: URL | undefined
+  try {
+    u = new URL(upstream)
+  } catch {}
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || !u.hostname) {
+    throw new AppError(
+      'UPSTREAM_URL_INVALID',
+      `upstream "${redactUrl(upstream)}" is not an http(s) URL`,
+      {
+        hint: 'pass the engine base URL, e.g. --upstream http://127.0.0.1:8000',
+      },
+    )
+  }
+  if (u.search || u.hash) {
+    throw new AppError(
+      'UPSTREAM_URL_INVALID',
+      `upstream "${redactUrl(upstream)}" has a query or fragment`,
+      {
+        hint: 'pass only scheme, host, port and an optional path prefix',
+      },
+    )
+  }
+  return u
+}
+
+/** The metering reverse proxy: every method and path forwarded to `upstream`, bytes unchanged. */
+export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
+  const target = parseUpstreamUrl(options.upstream)
+  const https = target.protocol === 'https:'
+  const logger = options.logger ?? createLogger()
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: Number.POSITIVE_INFINITY,
+    maxFreeSockets: 256,
+    scheduling: 'lifo' as const,
+    noDelay: true,
+  }
+  const agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions)
+  const histogram = options.registry
+    ? new Histogram({
+        name: 'inferwatch_proxy_overhead_seconds',
+        help: 'Time spent in the proxy per request, upstream wait excluded (arrival to upstream dispatch, plus response head to first chunk written).',
+        buckets: OVERHEAD_BUCKETS_SECONDS,
+        registers: [options.registry],
+      })
+    : undefined
+
+  let inFlight = 0
+  let drained: (() => void) | undefined
+  const ctx: ExchangeContext = {
+    protocol: https ? 'https:' : 'http:',
+    hostname: target.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(target.port) || (https ? 443 : 80),
+    basePath: target.pathname.replace(/\/+$/, ''),
+    authority: target.host,
+    upstreamLabel: redactUrl(target.origin),
+    request: https ? (httpsRequest as typeof httpRequest) : httpRequest,
+    agent,
+    meter: options.meter,
+    logger,
+    now: options.now ?? (() => performance.now()),
+    upstreamTimeoutMs: options.upstreamTimeoutMs ?? 600_000,
+    maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
+    observeOverheadSeconds: histogram ? (s) => histogram.observe(s) : () => {},
+    onDone: () => {
+      inFlight -= 1
+      if (inFlight === 0) drained?.()
+    },
+  }
+
+  const server = createServer((req, res) => {
+    inFlight += 1
+    forwardExchange(ctx, req, res)
+  })
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (cause: NodeJS.ErrnoException) => {
+      reject(
+        new AppError(
+          'PROXY_LISTEN_FAILED',
+          `cannot listen on ${formatHostPort({ host, port: options.port ?? 0 })}: ${cause.code ?? cause.message}`,
+          {
+            cause,
+            hint:
+              cause.code === 'EADDRINUSE'
+                ? 'another process uses that port: pick another --listen or stop it'
+                : 'check the --listen address',
+          },
+        ),
+      )
+    })
+    server.listen(options.port ?? 0, host, () => resolve())
+  })
+  const port = (server.address() as AddressInfo).port
+  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
+  let closing: Promise<void> | undefined
+
+  return {
+    url: `http://${formatHostPort({ host: shown, port })}`,
+    host,
+    port,
+    inFlight: () => inFlight,
+    close(closeOptions = {}) {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
+        server.closeIdleConnections()
+        const drainTimeoutMs = closeOptions.drainTimeoutMs ?? 0
+        if (inFlight > 0 && drainTimeoutMs > 0) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, drainTimeoutMs)
+            drained = () => {
+              clearTimeout(timer)
+              resolve()
+            }
+          })
+        }
+        if (inFlight > 0) logger.warn('closing with exchanges still in flight', { inFlight })
+        // Destroying the client sockets aborts their upstream requests (client_abort path).
+        server.closeAllConnections()
+        await stopped
+        agent.destroy()
+      })()
+      return closing
+    },
+  }
+}
