@@ -140,6 +140,14 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const port = (server.address() as AddressInfo).port
   const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
   let closing: Promise<void> | undefined
+  const waitDrained = (timeoutMs: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs)
+      drained = () => {
+        clearTimeout(timer)
+        resolve()
+      }
+    })
 
   return {
     url: `http://${formatHostPort({ host: shown, port })}`,
@@ -151,19 +159,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
         server.closeIdleConnections()
         const drainTimeoutMs = closeOptions.drainTimeoutMs ?? 0
-        if (inFlight > 0 && drainTimeoutMs > 0) {
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(resolve, drainTimeoutMs)
-            drained = () => {
-              clearTimeout(timer)
-              resolve()
-            }
-          })
-        }
+        if (inFlight > 0 && drainTimeoutMs > 0) await waitDrained(drainTimeoutMs)
         if (inFlight > 0) logger.warn('closing with exchanges still in flight', { inFlight })
         // Destroying the client sockets aborts their upstream requests (client_abort path).
         server.closeAllConnections()
         await stopped
+        // Socket 'close' events settle the destroyed exchanges a tick later; wait for them (bounded).
+        if (inFlight > 0) await waitDrained(1000)
         agent.destroy()
       })()
       return closing
