@@ -1,0 +1,9 @@
+export {
+  type AdminHandler,
+  type AdminRoute,
+  type AdminServerHandle,
+  type AdminServerOptions,
+  type Readiness,
+  sendError,
+  startAdminServer,
+} from './start-admin-server.js'
