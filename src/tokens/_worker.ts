@@ -1,0 +1,45 @@
+// The token worker: Qwen3 tokenization and large-body parsing off the main thread, so the proxy's
+// event loop never stalls. The tokenizer (~1 s, ~175-200 MB) loads on the first count only.
+import { parentPort } from 'node:worker_threads'
+import type { WorkerReply, WorkerRequest } from './_protocol.js'
+import { analyzePromptBytes, type GenerateHint } from './prompt.js'
+import { loadQwen3Tokenizer, type Qwen3Tokenizer } from './qwen3.js'
+
+let tokenizer: Promise<Qwen3Tokenizer> | undefined
+const count = async (text: string) => {
+  tokenizer ??= loadQwen3Tokenizer()
+  return (await tokenizer).countTokens(text)
+}
+
+async function handle(msg: WorkerRequest): Promise<WorkerReply> {
+  if (msg.kind === 'count') {
+    return { id: msg.id, tokens: await count(msg.text), tokenizerLoaded: true }
+  }
+  const a = analyzePromptBytes(msg.path, msg.bytes, msg.hint as GenerateHint)
+  if (!a) return { id: msg.id, analysis: undefined, tokenizerLoaded: tokenizer !== undefined }
+  const { promptText, ...rest } = a
+  let promptTokens = a.promptIdCount
+  let short = false
+  if (promptText !== undefined) {
+    // A byte-level BPE token is at least one byte: fewer bytes than the threshold is short.
+    if (Buffer.byteLength(promptText, 'utf8') < msg.shortBelowBytes) short = true
+    else promptTokens = await count(promptText)
+  }
+  return {
+    id: msg.id,
+    analysis: { ...rest, promptChars: promptText?.length, promptTokens, short },
+    tokenizerLoaded: tokenizer !== undefined,
+  }
+}
+
+parentPort?.on('message', (msg: WorkerRequest) => {
+  handle(msg).then(
+    (reply) => parentPort?.postMessage(reply),
+    (err: unknown) =>
+      parentPort?.postMessage({
+        id: msg.id,
+        error: err instanceof Error ? err.message : String(err),
+        tokenizerLoaded: tokenizer !== undefined,
+      } satisfies WorkerReply),
+  )
+})

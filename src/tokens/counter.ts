@@ -1,0 +1,168 @@
+// The main-thread handle on the token worker. Lazy (no worker, no tokenizer until a count is
+// needed), bounded (a queue limit and a per-job timeout) and degrading: a crashed or stuck worker
+// resolves every pending job to `undefined` (the meter then says context_class="unknown"); it never
+// rejects and never hangs a caller.
+import { performance } from 'node:perf_hooks'
+import { Worker } from 'node:worker_threads'
+import { createLogger, type Logger } from '../shared/index.js'
+import type { WorkerAnalysis, WorkerReply, WorkerRequest } from './_protocol.js'
+import type { GenerateHint } from './prompt.js'
+
+export type { WorkerAnalysis } from './_protocol.js'
+
+export interface TokenCounterOptions {
+  /** A job not answered within this resolves undefined and the worker is restarted. Default 30 s
+   * (the first job includes loading the tokenizer, ~1 s on an idle core). */
+  timeoutMs?: number
+  /** Jobs waiting beyond this resolve undefined at once. Default 256. */
+  maxQueued?: number
+  logger?: Logger
+  /** Starts a worker; injected by tests (crashing or stuck workers). */
+  spawn?: () => Worker
+  now?: () => number
+}
+
+export interface TokenCounter {
+  /** Qwen3 tokens in `text` (special-token text counts as its token); undefined on failure. */
+  countText(text: string): Promise<number | undefined>
+  /** Parses a request body in the worker and counts its prompt unless shorter than
+   * `shortBelowBytes` UTF-8 bytes. `bytes` is transferred (unusable afterwards). */
+  analyzeBody(
+    path: string,
+    bytes: Uint8Array,
+    hint: GenerateHint,
+    shortBelowBytes: number,
+  ): Promise<WorkerAnalysis | undefined>
+  workerStarted(): boolean
+  tokenizerLoaded(): boolean
+  close(): Promise<void>
+}
+
+type Pending = { resolve: (reply: WorkerReply | undefined) => void; timer: NodeJS.Timeout }
+
+const spawnDefault = () => new Worker(new URL('./_worker.js', import.meta.url))
+
+export function createTokenCounter(options: TokenCounterOptions = {}): TokenCounter {
+  const timeoutMs = options.timeoutMs ?? 30_000
+  const maxQueued = options.maxQueued ?? 256
+  const logger = options.logger ?? createLogger()
+  const spawn = options.spawn ?? spawnDefault
+  const now = options.now ?? (() => performance.now())
+  const pending = new Map<number, Pending>()
+  let worker: Worker | undefined
+  let started = false
+  let loaded = false
+  let closed = false
+  let nextId = 0
+  const failures: number[] = []
+
+  const failAll = () => {
+    for (const [id, p] of pending) {
+      clearTimeout(p.timer)
+      pending.delete(id)
+      p.resolve(undefined)
+    }
+  }
+
+  const drop = (why: string, err?: unknown) => {
+    const w = worker
+    worker = undefined
+    failAll()
+    if (w) {
+      w.removeAllListeners()
+      w.on('error', () => {})
+      void w.terminate()
+    }
+    if (closed) return
+    failures.push(now())
+    logger.warn(`token worker ${why}; counts in flight degrade to context_class="unknown"`, { err })
+  }
+
+  const ensureWorker = (): Worker | undefined => {
+    if (worker) return worker
+    // Three failures within a minute: stop trying for the rest of that minute.
+    while (failures.length > 0 && (failures[0] as number) < now() - 60_000) failures.shift()
+    if (failures.length >= 3) return undefined
+    let w: Worker
+    try {
+      w = spawn()
+    } catch (err) {
+      drop('could not start', err)
+      return undefined
+    }
+    started = true
+    w.unref()
+    w.on('message', (reply: WorkerReply) => {
+      if (reply.tokenizerLoaded) loaded = true
+      const p = pending.get(reply.id)
+      if (!p) return
+      pending.delete(reply.id)
+      clearTimeout(p.timer)
+      p.resolve(reply)
+    })
+    w.on('error', (err) => {
+      if (worker === w) drop('crashed', err)
+    })
+    w.on('exit', (code) => {
+      if (worker === w) drop(`exited with code ${code}`)
+    })
+    worker = w
+    return w
+  }
+
+  const send = (
+    msg: WorkerRequest,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<WorkerReply | undefined> => {
+    if (closed || pending.size >= maxQueued) return Promise.resolve(undefined)
+    const w = ensureWorker()
+    if (!w) return Promise.resolve(undefined)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        if (pending.delete(msg.id)) resolve(undefined)
+        if (worker === w) drop(`did not answer within ${timeoutMs} ms`)
+      }, timeoutMs)
+      pending.set(msg.id, { resolve, timer })
+      try {
+        w.postMessage(msg, transfer)
+      } catch (err) {
+        pending.delete(msg.id)
+        clearTimeout(timer)
+        resolve(undefined)
+        logger.warn('token worker rejected a job', { err })
+      }
+    })
+  }
+
+  return {
+    async countText(text) {
+      const reply = await send({ id: ++nextId, kind: 'count', text })
+      return reply && 'tokens' in reply ? reply.tokens : undefined
+    },
+    async analyzeBody(path, bytes, hint, shortBelowBytes) {
+      const transferable = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      const msg: WorkerRequest = {
+        id: ++nextId,
+        kind: 'analyze',
+        path,
+        bytes,
+        hint,
+        shortBelowBytes,
+      }
+      const reply = await send(msg, transferable ? [bytes.buffer as ArrayBuffer] : [])
+      return reply && 'analysis' in reply ? reply.analysis : undefined
+    },
+    workerStarted: () => started,
+    tokenizerLoaded: () => loaded,
+    async close() {
+      closed = true
+      const w = worker
+      worker = undefined
+      failAll()
+      if (w) {
+        w.removeAllListeners()
+        await w.terminate()
+      }
+    },
+  }
+}
