@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { main } from '../cli/index.js'
+import { createLogger } from '../shared/index.js'
+import { REPO_ROOT } from '../testing/index.js'
+import { assertGolden, createStandIn } from './_stand-in.js'
+
+const TESTDATA = join(REPO_ROOT, 'src/gpu/testdata')
+
+function io(signal = new AbortController().signal) {
+  const out: string[] = []
+  const err: string[] = []
+  return {
+    out,
+    err,
+    io: {
+      stdout: (s: string) => out.push(s),
+      stderr: (s: string) => err.push(s),
+      env: {},
+      cwd: REPO_ROOT,
+      signal,
+      logger: createLogger(),
+    },
+  }
+}
+
+test('gpu --once prints a table per GPU with processes; --json the snapshot', async (t) => {
+  const smi = await createStandIn({
+    gpuOut: readFileSync(join(TESTDATA, 'two-gpus.csv'), 'utf8'),
+    appsOut: readFileSync(join(TESTDATA, 'apps.csv'), 'utf8'),
+  })
+  t.after(() => smi.remove())
+  const a = io()
+  assert.equal(await main(['gpu', '--once', '--processes', '--nvidia-smi', smi.path], a.io), 0)
+  await assertGolden(join(TESTDATA, 'golden/gpu-once-processes.txt'), a.out.join(''))
+  const b = io()
+  assert.equal(await main(['gpu', '--once', '--json', '--nvidia-smi', smi.path], b.io), 0)
+  const snap = JSON.parse(b.out.join(''))
+  assert.equal(snap.gpus.length, 2)
+  assert.equal(snap.gpus[1].memoryUsedBytes, 1048576)
+  assert.equal(snap.gpus[0].migEnabled, null)
+})
+
+test('gpu --help is pinned', async () => {
+  const a = io()
+  assert.equal(await main(['gpu', '--help'], a.io), 0)
+  await assertGolden(join(TESTDATA, 'golden/gpu-help.txt'), a.out.join(''))
+})
+
+test('gpu: missing or failing nvidia-smi exits 1 with GPU_SMI_FAILED and a hint', async (t) => {
+  const smi = await createStandIn({
+    gpuOut: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n",
+    gpuExit: 9,
+  })
+  t.after(() => smi.remove())
+  const a = io()
+  assert.equal(await main(['gpu', '--once', '--nvidia-smi', join(smi.dir, 'nope')], a.io), 1)
+  assert.match(
+    a.err.join(''),
+    /^error\[GPU_SMI_FAILED\]: nvidia-smi not found: .*nope\nhint: install the NVIDIA driver/,
+  )
+  const b = io()
+  assert.equal(await main(['gpu', '--once', '--nvidia-smi', smi.path], b.io), 1)
+  assert.match(b.err.join(''), /exited with code 9: NVIDIA-SMI has failed/)
+  const c = io()
+  assert.equal(await main(['gpu', '--interval', '0'], c.io), 2)
+})
+
+test('gpu without --once refreshes every interval until aborted', async (t) => {
+  const smi = await createStandIn({ gpuOut: readFileSync(join(TESTDATA, 'two-gpus.csv'), 'utf8') })
+  t.after(() => smi.remove())
+  const ac = new AbortController()
+  const a = io(ac.signal)
+  const run = main(['gpu', '--json', '--interval', '20', '--nvidia-smi', smi.path], a.io)
+  const deadline = Date.now() + 5000
+  while (a.out.filter((s) => s.startsWith('{')).length < 3 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10))
+  ac.abort()
+  assert.equal(await run, 0)
+  const lines = a.out.filter((s) => s.startsWith('{'))
+  assert.ok(lines.length >= 3)
+  for (const l of lines) assert.equal(JSON.parse(l).gpus.length, 2)
+})
