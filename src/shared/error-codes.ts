@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   // relay
   'RELAY_PAYLOAD_INVALID',
   'RELAY_DELIVERY_FAILED',
+  'RELAY_LISTEN_FAILED',
   // generic
   'INTERNAL',
 ] as const

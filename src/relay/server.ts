@@ -1,0 +1,74 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Registry } from 'prom-client'
+import { AppError, formatHostPort, type Logger } from '../shared/index.js'
+import { createAlertmanagerHook, type AlertmanagerHookOptions } from './hook.js'
+import type { RelayConfig } from './_types.js'
+
+// `inferwatch relay`: the hook alone, with its own /healthz and /metrics.
+
+export interface RelayServerOptions extends Omit<AlertmanagerHookOptions, 'registry' | 'config' | 'logger'> {
+  host: string
+  port: number
+  config: RelayConfig
+  logger: Logger
+}
+
+export interface RelayServer {
+  url: string
+  close(): Promise<void>
+}
+
+export const HOOK_PATH = '/hooks/alertmanager'
+
+export async function startRelayServer(options: RelayServerOptions): Promise<RelayServer> {
+  const registry = new Registry()
+  const hook = createAlertmanagerHook({ ...options, registry })
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0]
+    if (path === HOOK_PATH) return hook.handler(req, res)
+    if (req.method === 'GET' && path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' })
+      res.end('ok\n')
+      return
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': registry.contentType })
+          res.end(text)
+        },
+        () => {
+          res.writeHead(500)
+          res.end()
+        },
+      )
+      return
+    }
+    res.writeHead(404, { 'content-type': 'application/json' })
+    res.end(JSON.stringify({ error: { code: 'USAGE', message: `no route ${path}`, hint: `POST ${HOOK_PATH}` } }))
+  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(options.port, options.host, () => resolve())
+    })
+  } catch (cause) {
+    await hook.close()
+    throw new AppError('RELAY_LISTEN_FAILED', `relay cannot listen on ${formatHostPort(options)}: ${(cause as Error).message}`, {
+      cause,
+      hint: 'pick another --listen address, or stop what uses the port',
+    })
+  }
+  const { port } = server.address() as AddressInfo
+  const url = `http://${formatHostPort({ host: options.host === '0.0.0.0' ? '127.0.0.1' : options.host, port })}`
+  options.logger.info('relay: listening', { url: `${url}${HOOK_PATH}`, channels: options.config.channels.map((c) => c.name) })
+  return {
+    url,
+    async close() {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await hook.close()
+    },
+  }
+}
