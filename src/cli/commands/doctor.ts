@@ -1,13 +1,138 @@
-import type { Command } from '../command.js'
+import { loadConfig } from '../../config/index.js'
+import { type DoctorOptions, renderDoctorReport, runDoctor } from '../../doctor/index.js'
+import { readGpuSnapshot } from '../../gpu/index.js'
+import { AppError, parseHostPort } from '../../shared/index.js'
+import { boolOpt, type Command, stringOpt } from '../command.js'
 
-// Placeholder: filled in by the issue that owns this command.
+function httpUrl(value: string, flag: string): string {
+  let url: URL | undefined
+  try {
+    url = new URL(value)
+  } catch {}
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new AppError('USAGE', `${flag} must be an http(s) URL, got "${value}"`, {
+      hint: `e.g. ${flag} http://127.0.0.1:9090`,
+    })
+  return value.replace(/\/+$/, '')
+}
+
+/** The admin listen address as a URL doctor can call (0.0.0.0 and :: mean this host). */
+function adminUrlOf(admin: string): string {
+  const { host, port } = parseHostPort(admin, '--admin')
+  const h = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`
+}
+
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: '(doctor) not built yet',
-  usage: 'inferwatch doctor [options]',
-  options: {},
-  async run(_args, io) {
-    io.stderr('inferwatch doctor is not built yet\n')
-    return 1
+  summary:
+    'check the deployment end to end: engine, /metrics, Prometheus, rules, Alertmanager, GPUs',
+  usage:
+    'inferwatch doctor --upstream URL [--prometheus URL] [--alertmanager URL] [--admin URL] [--config F] [--json]',
+  options: {
+    upstream: {
+      type: 'string',
+      valueName: 'URL',
+      description: 'engine base URL (default: upstream from the config, http://127.0.0.1:8000)',
+    },
+    prometheus: {
+      type: 'string',
+      valueName: 'URL',
+      description:
+        'Prometheus to check (default: prometheus.url when --config is given; else skipped)',
+    },
+    alertmanager: {
+      type: 'string',
+      valueName: 'URL',
+      description:
+        'Alertmanager to check (default: alertmanager.url when --config is given; else skipped)',
+    },
+    admin: {
+      type: 'string',
+      valueName: 'URL',
+      description: 'inferwatch admin URL (default: admin when --config is given; else skipped)',
+    },
+    config: {
+      type: 'string',
+      valueName: 'FILE',
+      description: 'inferwatch.yaml (alert thresholds, URLs, gpu.*)',
+    },
+    json: { type: 'boolean', description: 'print the report as JSON' },
+    timeout: { type: 'string', valueName: 'MS', description: 'per HTTP check, ms (default 3000)' },
+    'nvidia-smi': {
+      type: 'string',
+      valueName: 'PATH',
+      description: 'the nvidia-smi executable (default gpu.nvidiaSmiPath, found on PATH)',
+    },
+  },
+  details: [
+    'Checks, in order: the engine answers and is healthy; which engine it is (vLLM, TGI, SGLang,',
+    'llama.cpp); /metrics is served; a 1-token completion works and how long it took; the inferwatch',
+    'admin; Prometheus scrapes every target and has the inferwatch alerts loaded; Alertmanager routes',
+    'to the relay (/hooks/alertmanager); GPUs are visible; the KV cache holds a max-length request;',
+    'the GPU-memory alert threshold sits above the memory the engine reserves at start.',
+    'Each line: ✓ pass, ✗ fail (with the fix), ! warning, - skipped. Exit status 1 if any check fails.',
+  ].join('\n'),
+  examples: [
+    'inferwatch doctor --upstream http://127.0.0.1:8000',
+    'inferwatch doctor --upstream http://127.0.0.1:8000 --prometheus http://127.0.0.1:9090 --alertmanager http://127.0.0.1:9093',
+    'inferwatch doctor --config inferwatch.yaml --json',
+  ],
+  async run(args, io) {
+    const path = stringOpt(args, 'config')
+    const smi = stringOpt(args, 'nvidia-smi')
+    const upstreamFlag = stringOpt(args, 'upstream')
+    const config = loadConfig({
+      path,
+      env: io.env,
+      overrides: {
+        ...(upstreamFlag ? { upstream: httpUrl(upstreamFlag, '--upstream') } : {}),
+        ...(smi ? { gpu: { nvidiaSmiPath: smi } } : {}),
+      },
+    })
+    const timeoutRaw = stringOpt(args, 'timeout')
+    if (timeoutRaw !== undefined && !/^[1-9]\d*$/.test(timeoutRaw))
+      throw new AppError(
+        'USAGE',
+        `--timeout must be a positive whole number of ms, got "${timeoutRaw}"`,
+        {
+          hint: 'e.g. --timeout 5000',
+        },
+      )
+    const fromConfig = (flag: string, configured: string): string | undefined => {
+      const v = stringOpt(args, flag)
+      if (v !== undefined) return httpUrl(v, `--${flag}`)
+      return path ? configured : undefined
+    }
+    const prometheus = fromConfig('prometheus', config.prometheus.url)
+    const alertmanager = fromConfig('alertmanager', config.alertmanager.url)
+    const adminFlag = stringOpt(args, 'admin')
+    const adminUrl = adminFlag
+      ? httpUrl(adminFlag, '--admin')
+      : path
+        ? adminUrlOf(config.admin)
+        : undefined
+    const options: DoctorOptions = {
+      upstream: config.upstream,
+      gpuMemoryAlertRatio: config.alerts.gpuMemoryHigh.ratio,
+      gpuMemoryUtilization: config.gpuMemoryUtilization,
+      ...(prometheus ? { prometheus } : {}),
+      ...(alertmanager ? { alertmanager } : {}),
+      ...(adminUrl ? { adminUrl } : {}),
+      ...(config.adminToken ? { adminToken: config.adminToken } : {}),
+      ...(timeoutRaw ? { timeoutMs: Number(timeoutRaw) } : {}),
+    }
+    if (config.gpu.enabled)
+      options.readGpu = () =>
+        readGpuSnapshot({
+          nvidiaSmiPath: config.gpu.nvidiaSmiPath,
+          timeoutMs: config.gpu.timeoutMs,
+          signal: io.signal,
+        })
+    const report = await runDoctor(options)
+    io.stdout(
+      boolOpt(args, 'json') ? `${JSON.stringify(report, null, 2)}\n` : renderDoctorReport(report),
+    )
+    return report.ok ? 0 : 1
   },
 }
