@@ -29,6 +29,8 @@ export const proxyShape = {
       drainTimeoutMs: z.int().nonnegative().default(30_000),
       /** How often the served model names are re-read from the engine. */
       modelsRefreshMs: z.int().positive().default(60_000),
+      /** How often the engine's health endpoint is probed (inferwatch_upstream_up). */
+      healthIntervalMs: z.int().positive().default(5_000),
     })
     .prefault({}),
 }

@@ -1,0 +1,5 @@
+export {
+  type ProxyServiceDeps,
+  type ProxyServiceHandle,
+  startProxyService,
+} from './start-proxy-service.js'

@@ -1,0 +1,222 @@
+import { Gauge, Registry } from 'prom-client'
+import { type AdminRoute, type AdminServerHandle, startAdminServer } from '../admin/index.js'
+import type { Config } from '../config/index.js'
+import { discoverEngine, registerEngineInfo } from '../engines/index.js'
+import { createGpuCollector, type ExecFileFn, type GpuCollector } from '../gpu/index.js'
+import type { Meter } from '../meter/types.js'
+import { type ProxyHandle, parseUpstreamUrl, startProxy } from '../proxy/index.js'
+import {
+  createLogger,
+  type Logger,
+  parseHostPort,
+  readVersion,
+  redactUrl,
+} from '../shared/index.js'
+import { loadMeterFactory, loadRelayHook } from './_optional-areas.js'
+import { createUpstreamHealth } from './_upstream-health.js'
+
+export interface ProxyServiceDeps {
+  logger?: Logger
+  fetch?: typeof globalThis.fetch
+  /** Replaces the meter from src/meter (tests). */
+  meter?: Meter
+  /** nvidia-smi runner for the GPU collector (tests). */
+  execFile?: ExecFileFn
+  /** Extra admin routes (dashboard, API). */
+  routes?: readonly AdminRoute[]
+  version?: string
+}
+
+export interface ProxyServiceHandle {
+  proxyUrl: string
+  adminUrl: string
+  registry: Registry
+  proxy: ProxyHandle
+  admin: AdminServerHandle
+  /** Runs the health probe and engine discovery now (they also run on their timers). */
+  refresh(): Promise<void>
+  /** Stops accepting, drains in-flight streams up to proxy.drainTimeoutMs, then stops the rest. */
+  close(): Promise<void>
+}
+
+/** What `inferwatch proxy` runs: metrics registry, meter, proxy, admin server, probes, GPU. */
+export async function startProxyService(
+  config: Readonly<Config>,
+  deps: ProxyServiceDeps = {},
+): Promise<ProxyServiceHandle> {
+  const logger = deps.logger ?? createLogger()
+  const upstream = parseUpstreamUrl(config.upstream).href
+  // Labels and logs never carry credentials from the URL.
+  const upstreamLabel = redactUrl(upstream).replace(/\/$/, '')
+  const listen = parseHostPort(config.listen, '--listen')
+  const adminAt = parseHostPort(config.admin, '--admin')
+
+  const registry = new Registry()
+  new Gauge({
+    name: 'inferwatch_build_info',
+    help: 'inferwatch build: always 1, labelled with the version.',
+    labelNames: ['version'] as const,
+    registers: [registry],
+  }).set({ version: deps.version ?? readVersion() }, 1)
+  const upGauge = new Gauge({
+    name: 'inferwatch_upstream_up',
+    help: "1 when the engine's health endpoint answers 2xx, else 0.",
+    labelNames: ['upstream'] as const,
+    registers: [registry],
+  })
+  upGauge.set({ upstream: upstreamLabel }, 0)
+  const engineInfo = registerEngineInfo(registry)
+
+  const meter =
+    deps.meter ??
+    (await loadMeterFactory(logger))?.({ registry, contextClasses: config.contextClasses, logger })
+  if (!meter)
+    logger.warn(
+      'the meter is not built into this inferwatch: requests are forwarded but not metered',
+    )
+
+  const cleanups: (() => Promise<void>)[] = []
+  const closeAll = async () => {
+    for (const c of cleanups.reverse())
+      await c().catch((err: unknown) => logger.warn('close failed', { err }))
+  }
+  try {
+    const proxy = await startProxy({
+      upstream,
+      host: listen.host,
+      port: listen.port,
+      ...(meter ? { meter } : {}),
+      registry,
+      upstreamTimeoutMs: config.proxy.upstreamTimeoutMs,
+      maxBodyBytes: config.proxy.maxBodyBytes,
+      logger,
+    })
+    cleanups.push(() => proxy.close({ drainTimeoutMs: config.proxy.drainTimeoutMs }))
+    if (meter) cleanups.unshift(() => meter.close())
+
+    const target = new URL(upstream)
+    const health = createUpstreamHealth({
+      // fetch rejects URLs with credentials; probes go without them (as discovery does).
+      baseUrl: `${target.origin}${target.pathname.replace(/\/+$/, '')}`,
+      label: upstreamLabel,
+      ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    })
+    let wasUp: boolean | undefined
+    const checkHealth = async () => {
+      const r = await health.check()
+      upGauge.set({ upstream: upstreamLabel }, r.ok ? 1 : 0)
+      if (wasUp !== r.ok) {
+        if (r.ok) logger.info('upstream is up', { upstream: upstreamLabel })
+        else logger.warn('upstream is not ready', { reason: r.reason })
+      }
+      wasUp = r.ok
+      return r
+    }
+    let discoveredOnce: boolean | undefined
+    const discover = async () => {
+      try {
+        const info = await discoverEngine(upstream, {
+          timeoutMs: 3000,
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        })
+        engineInfo.set(info)
+        meter?.setServedModels(info.models, info.provider)
+        if (discoveredOnce !== true) {
+          logger.info('engine discovered', {
+            engine: info.provider,
+            models: info.models.join(','),
+            ...(info.maxModelLen ? { maxModelLen: info.maxModelLen } : {}),
+          })
+        }
+        discoveredOnce = true
+      } catch (err) {
+        if (discoveredOnce !== false) logger.warn('engine discovery failed; will retry', { err })
+        discoveredOnce = false
+      }
+    }
+    const healthLoop = every(config.proxy.healthIntervalMs, checkHealth)
+    const discoverLoop = every(config.proxy.modelsRefreshMs, discover)
+    cleanups.push(async () => {
+      healthLoop.stop()
+      discoverLoop.stop()
+    })
+
+    let gpu: GpuCollector | undefined
+    if (config.gpu.enabled) {
+      gpu = createGpuCollector({
+        registry,
+        nvidiaSmiPath: config.gpu.nvidiaSmiPath,
+        intervalMs: config.gpu.intervalMs,
+        timeoutMs: config.gpu.timeoutMs,
+        processes: config.gpu.processes,
+        logger,
+        ...(deps.execFile ? { execFile: deps.execFile } : {}),
+      })
+      gpu.start()
+      const g = gpu
+      cleanups.push(() => g.close())
+    }
+
+    const routes: AdminRoute[] = [...(deps.routes ?? [])]
+    if (config.relay.channels.length > 0) {
+      const hook = await loadRelayHook(config, registry, logger)
+      if (hook) routes.push({ method: 'POST', path: '/hooks/alertmanager', handler: hook })
+    }
+    const admin = await startAdminServer({
+      host: adminAt.host,
+      port: adminAt.port,
+      registry,
+      token: config.adminToken,
+      routes,
+      ready: checkHealth,
+      logger,
+    })
+    // The admin server goes last, so /metrics stays scrapable while the proxy drains.
+    cleanups.unshift(() => admin.close())
+
+    await Promise.all([healthLoop.first, discoverLoop.first])
+    let closing: Promise<void> | undefined
+    return {
+      proxyUrl: proxy.url,
+      adminUrl: admin.url,
+      registry,
+      proxy,
+      admin,
+      refresh: async () => {
+        await Promise.all([checkHealth(), discover()])
+      },
+      close: () => {
+        closing ??= closeAll()
+        return closing
+      },
+    }
+  } catch (err) {
+    await closeAll()
+    throw err
+  }
+}
+
+/** Runs `fn` now and then every `intervalMs` (never overlapping); timers do not hold the process. */
+function every(
+  intervalMs: number,
+  fn: () => Promise<unknown>,
+): { first: Promise<void>; stop(): void } {
+  let timer: NodeJS.Timeout | undefined
+  let stopped = false
+  const tick = async () => {
+    try {
+      await fn()
+    } catch {}
+    if (!stopped) {
+      timer = setTimeout(tick, intervalMs)
+      timer.unref()
+    }
+  }
+  return {
+    first: tick(),
+    stop() {
+      stopped = true
+      if (timer) clearTimeout(timer)
+    },
+  }
+}
