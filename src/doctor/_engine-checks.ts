@@ -181,12 +181,17 @@ async function completionCheck(engine: EngineInfo, options: DoctorOptions): Prom
   const title = 'tiny completion works'
   if (engine.health.status === 'loading') return skip(id, title, 'the engine is still loading')
   const model = engine.models[0]
-  if (!model)
-    return skip(
+  if (!model) {
+    if (engine.identified)
+      return skip(id, title, 'the engine lists no model, so there is no name to ask for')
+    return {
       id,
       title,
-      'the engine lists no model (GET /v1/models), so there is no name to ask for',
-    )
+      status: 'fail',
+      finding: 'GET /v1/models lists no model: this is not an OpenAI-compatible server',
+      fix: "inferwatch meters the OpenAI routes; vLLM's demo `python -m vllm.entrypoints.api_server` has only /generate and no /metrics: run `vllm serve MODEL` instead",
+    }
+  }
   const now = options.nowMs ?? (() => performance.now())
   const routes = [
     ['/v1/completions', { model, prompt: 'Hello', max_tokens: 1, temperature: 0 }],

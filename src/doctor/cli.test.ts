@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { z } from 'zod'
+import { main } from '../cli/main.js'
+import { startFakeEngine, vllmRoutes } from '../engines/fake-engine.js'
+import { createLogger } from '../shared/index.js'
+import { REPO_ROOT } from '../testing/index.js'
+
+function io() {
+  const out: string[] = []
+  const err: string[] = []
+  return {
+    out,
+    err,
+    io: {
+      stdout: (s: string) => void out.push(s),
+      stderr: (s: string) => void err.push(s),
+      env: {} as Record<string, string | undefined>,
+      cwd: process.cwd(),
+      signal: new AbortController().signal,
+      logger: createLogger(),
+    },
+  }
+}
+
+const reportSchema = z.object({
+  ok: z.boolean(),
+  checks: z.array(
+    z.object({
+      id: z.string(),
+      status: z.enum(['pass', 'warn', 'fail', 'skip']),
+      finding: z.string(),
+    }),
+  ),
+  engine: z.object({ provider: z.string(), models: z.array(z.string()) }),
+})
+
+test('`inferwatch doctor --help` matches the golden file', async () => {
+  const golden = join(REPO_ROOT, 'src/doctor/testdata/doctor-help.golden.txt')
+  const { out, io: cio } = io()
+  assert.equal(await main(['doctor', '--help'], cio), 0)
+  const text = out.join('')
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, text)
+  assert.equal(text, readFileSync(golden, 'utf8'))
+})
+
+test('doctor --json on a healthy engine: exit 0, parseable report; --config thresholds are used', async (t) => {
+  const engine = await startFakeEngine(
+    vllmRoutes({
+      maxModelLen: 65536,
+      metrics:
+        'vllm:cache_config_info{block_size="16",gpu_memory_utilization="0.9",num_gpu_blocks="6108"} 1\n',
+    }),
+  )
+  t.after(() => engine.close())
+  const dir = mkdtempSync(join(tmpdir(), 'iw-doctor-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const config = join(dir, 'inferwatch.yaml')
+  // gpu.enabled false: the result must not depend on whether this host has nvidia-smi.
+  writeFileSync(
+    config,
+    `upstream: ${engine.url}\ngpu: { enabled: false }\nalerts: { gpuMemoryHigh: { ratio: 0.97 } }\n`,
+  )
+  const { out, io: cio } = io()
+  // --prometheus overrides the config's URL; pointing it at the engine (not a Prometheus) must fail.
+  const code = await main(['doctor', '--config', config, '--prometheus', engine.url, '--json'], cio)
+  const report = reportSchema.parse(JSON.parse(out.join('')))
+  assert.equal(report.engine.provider, 'vllm')
+  const byId = new Map(report.checks.map((c) => [c.id, c]))
+  assert.equal(byId.get('gpu.memory-threshold')?.status, 'pass')
+  assert.match(byId.get('gpu.memory-threshold')?.finding ?? '', /fires above 97% \(config/)
+  assert.equal(byId.get('gpu.visible')?.status, 'skip')
+  // The engine is no Prometheus: that check fails, so the exit status is 1.
+  assert.equal(byId.get('prometheus.up')?.status, 'fail')
+  assert.equal(report.ok, false)
+  assert.equal(code, 1)
+})
+
+test('doctor on a healthy engine alone exits 0 and prints the checklist', async (t) => {
+  const engine = await startFakeEngine(vllmRoutes({ maxModelLen: 65536 }))
+  t.after(() => engine.close())
+  const { out, io: cio } = io()
+  const code = await main(
+    ['doctor', '--upstream', engine.url, '--nvidia-smi', '/nonexistent/nvidia-smi'],
+    cio,
+  )
+  const text = out.join('')
+  assert.equal(code, 0, text)
+  assert.match(
+    text,
+    /^✓ engine identified +vLLM 0\.10\.0; model qwen3-4b-instruct-2507; max context 65536 tokens$/m,
+  )
+  assert.match(text, /^! GPUs visible \(nvidia-smi\) +.*nvidia-smi/m)
+  assert.match(text, /^- Prometheus up +no --prometheus URL given$/m)
+})
+
+test('doctor usage errors exit 2', async () => {
+  const { err, io: cio } = io()
+  assert.equal(await main(['doctor', '--upstream', 'not a url'], cio), 2)
+  assert.match(err.join(''), /error\[USAGE\]: --upstream must be an http\(s\) URL/)
+  const second = io()
+  assert.equal(await main(['doctor', '--timeout', '-5'], second.io), 2)
+})

@@ -1,0 +1,315 @@
+import assert from 'node:assert/strict'
+import { createServer } from 'node:net'
+import { describe, test } from 'node:test'
+import {
+  type FakeRoutes,
+  llamacppRoutes,
+  readEngineTestdata,
+  sglangRoutes,
+  startFakeEngine,
+  tgiRoutes,
+  vllmRoutes,
+} from '../engines/fake-engine.js'
+import type { GpuSnapshot } from '../gpu/index.js'
+import { AppError } from '../shared/index.js'
+import { startScriptedEngine } from '../testing/scripted-engine.js'
+import { renderDoctorReport } from './render.js'
+import { runDoctor } from './run-doctor.js'
+import type { DoctorCheck, DoctorOptions, DoctorReport } from './types.js'
+
+function check(report: DoctorReport, id: string): DoctorCheck {
+  const c = report.checks.find((x) => x.id === id)
+  assert.ok(c, `no check ${id}`)
+  return c
+}
+
+async function closedPortUrl(): Promise<string> {
+  const srv = createServer()
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))
+  const addr = srv.address()
+  const port = typeof addr === 'object' && addr ? addr.port : 0
+  await new Promise<void>((r) => srv.close(() => r()))
+  return `http://127.0.0.1:${port}`
+}
+
+async function doctorOn(
+  routes: FakeRoutes,
+  t: { after: (fn: () => Promise<void>) => void },
+  extra: Partial<DoctorOptions> = {},
+) {
+  const engine = await startFakeEngine(routes)
+  t.after(() => engine.close())
+  return runDoctor({ upstream: engine.url, timeoutMs: 2000, ...extra })
+}
+
+const CACHE_LINE = (util: string) =>
+  `vllm:cache_config_info{block_size="16",cache_dtype="auto",gpu_memory_utilization="${util}",num_gpu_blocks="6108"} 1.0\nvllm:num_requests_running{engine="0",model_name="m"} 0.0\n`
+
+function snapshot(usedRatio: number): GpuSnapshot {
+  const total = 24 * 1024 ** 3
+  return {
+    takenAtMs: 0,
+    gpus: [
+      {
+        index: 0,
+        uuid: 'GPU-1',
+        name: 'NVIDIA GeForce RTX 4090 D',
+        pciBusId: null,
+        driverVersion: null,
+        memoryTotalBytes: total,
+        memoryUsedBytes: Math.round(total * usedRatio),
+        memoryUsedRatio: usedRatio,
+        utilizationRatio: 0,
+        memoryBusyRatio: 0,
+        temperatureCelsius: 40,
+        powerDrawWatts: 50,
+        powerLimitWatts: 425,
+        migEnabled: false,
+      },
+    ],
+  }
+}
+
+describe('runDoctor: the engine', () => {
+  test('nothing listening: fails with the ps / port / CUDA OOM hint and skips what depends on it', async () => {
+    const report = await runDoctor({ upstream: await closedPortUrl(), timeoutMs: 1000 })
+    assert.equal(report.ok, false)
+    const answers = check(report, 'engine.answers')
+    assert.equal(answers.status, 'fail')
+    assert.match(answers.finding, /connection refused/)
+    assert.match(answers.fix ?? '', /ps aux/)
+    assert.match(answers.fix ?? '', /CUDA out of memory/)
+    assert.match(answers.fix ?? '', /Failed to load model/)
+    for (const id of ['engine.identified', 'engine.metrics', 'engine.completion'])
+      assert.equal(check(report, id).status, 'skip')
+    assert.equal(report.engine, undefined)
+  })
+
+  test('503 while loading: fails with "still loading", no completion attempted', async (t) => {
+    const report = await doctorOn(llamacppRoutes({ loading: true }), t)
+    const answers = check(report, 'engine.answers')
+    assert.equal(answers.status, 'fail')
+    assert.match(answers.finding, /still loading/)
+    assert.equal(check(report, 'engine.completion').status, 'skip')
+    assert.equal(report.ok, false)
+  })
+
+  test('engine alive but unhealthy (503 without loading): fail', async (t) => {
+    const report = await doctorOn(
+      {
+        ...tgiRoutes(),
+        '/health': { status: 503, body: { error: 'unhealthy', error_type: 'healthcheck' } },
+      },
+      t,
+    )
+    assert.equal(check(report, 'engine.answers').status, 'fail')
+    assert.match(check(report, 'engine.answers').fix ?? '', /restart/)
+  })
+
+  test('healthy vLLM (scripted engine): identified, /metrics, a timed 1-token completion', async (t) => {
+    const engine = await startScriptedEngine({
+      promptTokens: 1,
+      firstTokenMs: 5,
+      interTokenMs: 1,
+      maxModelLen: 32768,
+    })
+    t.after(() => engine.close())
+    const report = await runDoctor({ upstream: engine.url, timeoutMs: 2000 })
+    assert.equal(check(report, 'engine.answers').status, 'pass')
+    const id = check(report, 'engine.identified')
+    assert.equal(id.status, 'pass')
+    assert.match(
+      id.finding,
+      /^vLLM 0\.11\.0; model qwen3-4b-instruct-2507; max context 32768 tokens$/,
+    )
+    assert.equal(check(report, 'engine.metrics').status, 'pass')
+    const completion = check(report, 'engine.completion')
+    assert.equal(completion.status, 'pass')
+    assert.match(
+      completion.finding,
+      /^POST \/v1\/completions \(model qwen3-4b-instruct-2507\) answered in \d+ ms, 1 output token\(s\)$/,
+    )
+    const posted = engine.requests.find((r) => r.method === 'POST')
+    assert.deepEqual(JSON.parse(posted?.body.toString('utf8') ?? '{}').max_tokens, 1)
+    assert.equal(report.ok, true)
+  })
+
+  test('a failing completion is a failure with the engine error shown', async (t) => {
+    const report = await doctorOn(
+      {
+        ...vllmRoutes(),
+        'POST /v1/completions': {
+          status: 500,
+          body: { error: { message: 'CUDA error: out of memory' } },
+        },
+      },
+      t,
+    )
+    const c = check(report, 'engine.completion')
+    assert.equal(c.status, 'fail')
+    assert.match(c.finding, /HTTP 500 .*CUDA error: out of memory/)
+  })
+
+  test("vLLM's demo api_server (/health and /generate only): not OpenAI-compatible, run `vllm serve`", async (t) => {
+    const report = await doctorOn(
+      { '/health': { body: '' }, 'POST /generate': { body: { text: ['x'] } } },
+      t,
+    )
+    assert.equal(check(report, 'engine.identified').status, 'warn')
+    const c = check(report, 'engine.completion')
+    assert.equal(c.status, 'fail')
+    assert.match(c.fix ?? '', /vllm serve/)
+  })
+
+  const metricsCases: [string, FakeRoutes, RegExp][] = [
+    ['SGLang without --enable-metrics', sglangRoutes({ metrics: null }), /--enable-metrics/],
+    [
+      'llama.cpp without --metrics (501)',
+      llamacppRoutes({ metrics: null }),
+      /restart llama-server with --metrics/,
+    ],
+    [
+      'vLLM with --disable-log-stats',
+      vllmRoutes({ metrics: readEngineTestdata('vllm-no-log-stats.prom') }),
+      /--disable-log-stats/,
+    ],
+    [
+      'vLLM demo-like server without /metrics',
+      vllmRoutes({ metrics: null }),
+      /no --enable-metrics or --metrics-export-port/,
+    ],
+    [
+      'TGI answering 404 on /metrics',
+      { ...tgiRoutes(), '/metrics': { status: 404, body: 'nope' } },
+      /no --metrics-exporter flag/,
+    ],
+  ]
+  for (const [name, routes, fix] of metricsCases) {
+    test(`/metrics: ${name}`, async (t) => {
+      const report = await doctorOn(routes, t)
+      const c = check(report, 'engine.metrics')
+      assert.equal(c.status, 'fail')
+      assert.match(c.fix ?? '', fix)
+      assert.equal(report.ok, false)
+    })
+  }
+})
+
+describe('runDoctor: GPU memory and KV capacity', () => {
+  test('alert threshold below the reserved gpu_memory_utilization: fail', async (t) => {
+    const report = await doctorOn(
+      vllmRoutes({ metrics: CACHE_LINE('0.95'), maxModelLen: 65536 }),
+      t,
+      {
+        gpuMemoryAlertRatio: 0.92,
+      },
+    )
+    const c = check(report, 'gpu.memory-threshold')
+    assert.equal(c.status, 'fail')
+    assert.match(c.finding, /fires above 92%.*reserves 95%.*fire all the time/)
+    assert.match(c.fix ?? '', /alerts\.gpuMemoryHigh\.ratio above 0\.95/)
+  })
+
+  test('threshold just above the fraction: warn; well above: pass', async (t) => {
+    const near = await doctorOn(
+      vllmRoutes({ metrics: CACHE_LINE('0.91'), maxModelLen: 65536 }),
+      t,
+      {
+        gpuMemoryAlertRatio: 0.92,
+      },
+    )
+    assert.equal(check(near, 'gpu.memory-threshold').status, 'warn')
+    const far = await doctorOn(vllmRoutes({ metrics: CACHE_LINE('0.85'), maxModelLen: 65536 }), t, {
+      gpuMemoryAlertRatio: 0.92,
+    })
+    assert.equal(check(far, 'gpu.memory-threshold').status, 'pass')
+  })
+
+  test('vLLM without cache_config_info: the configured gpuMemoryUtilization is used', async (t) => {
+    const report = await doctorOn(vllmRoutes({ metrics: 'vllm:num_requests_running 0\n' }), t, {
+      gpuMemoryAlertRatio: 0.92,
+      gpuMemoryUtilization: 0.92,
+    })
+    const c = check(report, 'gpu.memory-threshold')
+    assert.equal(c.status, 'fail')
+    assert.match(c.finding, /config gpuMemoryUtilization/)
+  })
+
+  test('KV capacity reported by vLLM vs max_model_len', async (t) => {
+    const fits = await doctorOn(vllmRoutes({ maxModelLen: 65536 }), t)
+    const ok = check(fits, 'engine.kv-capacity')
+    assert.equal(ok.status, 'pass')
+    assert.match(
+      ok.finding,
+      /^97728 KV tokens \(reported by the engine\) vs max context 65536: 1 max-length/,
+    )
+    const tooLong = await doctorOn(vllmRoutes({ maxModelLen: 262144 }), t)
+    const bad = check(tooLong, 'engine.kv-capacity')
+    assert.equal(bad.status, 'fail')
+    assert.match(bad.fix ?? '', /--max-model-len 97280/)
+  })
+
+  test('KV capacity from an estimate when the engine reports none', async (t) => {
+    const report = await doctorOn(llamacppRoutes(), t, {
+      estimateKv: (engine) =>
+        engine.maxModelLen === 8192 ? { kvTokens: 4096, source: 'test estimate' } : undefined,
+    })
+    const c = check(report, 'engine.kv-capacity')
+    assert.equal(c.status, 'fail')
+    assert.match(c.finding, /4096 KV tokens \(test estimate\) vs max context 8192/)
+  })
+
+  test('GPUs: listed, above the threshold now, or nvidia-smi missing', async (t) => {
+    const engine = await startFakeEngine(vllmRoutes({ maxModelLen: 65536 }))
+    t.after(() => engine.close())
+    const base = { upstream: engine.url, timeoutMs: 2000, gpuMemoryAlertRatio: 0.95 }
+    const fine = await runDoctor({ ...base, readGpu: async () => snapshot(0.9) })
+    const gpu = check(fine, 'gpu.visible')
+    assert.equal(gpu.status, 'pass')
+    assert.equal(gpu.finding, 'GPU 0 NVIDIA GeForce RTX 4090 D: 21.6 of 24.0 GiB used')
+    const hot = await runDoctor({ ...base, readGpu: async () => snapshot(0.97) })
+    assert.equal(check(hot, 'gpu.visible').status, 'warn')
+    const missing = await runDoctor({
+      ...base,
+      readGpu: async () => {
+        throw new AppError('GPU_SMI_FAILED', 'nvidia-smi not found: nvidia-smi')
+      },
+    })
+    const m = check(missing, 'gpu.visible')
+    assert.equal(m.status, 'warn')
+    assert.match(m.finding, /nvidia-smi not found/)
+    assert.equal(missing.ok, true)
+  })
+})
+
+describe('renderDoctorReport', () => {
+  test('marks, fixes under failures and warnings only, and the tally', () => {
+    const text = renderDoctorReport({
+      ok: false,
+      upstream: 'http://e:8000',
+      counts: { pass: 1, warn: 1, fail: 1, skip: 1 },
+      checks: [
+        { id: 'a', title: 'alpha', status: 'pass', finding: 'fine', fix: 'never shown' },
+        { id: 'b', title: 'beta ok', status: 'fail', finding: 'broken', fix: 'do X' },
+        { id: 'c', title: 'gamma', status: 'warn', finding: 'meh', fix: 'do Y' },
+        { id: 'd', title: 'delta', status: 'skip', finding: 'n/a' },
+      ],
+    })
+    assert.equal(
+      text,
+      [
+        'inferwatch doctor — http://e:8000',
+        '',
+        '✓ alpha    fine',
+        '✗ beta ok  broken',
+        '    fix: do X',
+        '! gamma    meh',
+        '    fix: do Y',
+        '- delta    n/a',
+        '',
+        '1 passed, 1 warning(s), 1 failed, 1 skipped',
+        '',
+      ].join('\n'),
+    )
+  })
+})

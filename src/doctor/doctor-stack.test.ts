@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { describe, test } from 'node:test'
+import { startFakeEngine, vllmRoutes } from '../engines/fake-engine.js'
+import { closeServer, listenLocal } from '../testing/index.js'
+import {
+  listPrometheusTargets,
+  pickFreePort,
+  startAlertmanager,
+  startPrometheus,
+  waitUntil,
+} from '../testing/prom-stack.js'
+import { CONTRACT_ALERTS } from './_prometheus-checks.js'
+import { runDoctor } from './run-doctor.js'
+import type { DoctorCheck, DoctorReport } from './types.js'
+
+// Doctor against the REAL Prometheus 2.42 and Alertmanager 0.25 binaries (make test installs them).
+
+function check(report: DoctorReport, id: string): DoctorCheck {
+  const c = report.checks.find((x) => x.id === id)
+  assert.ok(c, `no check ${id}`)
+  return c
+}
+
+const hostPort = (url: string) => new URL(url).host
+
+/** Every contract alert, as a rule that never fires; LLMGPUMemoryHigh with the given threshold. */
+function rulesYaml(gpuThreshold: number): string {
+  const rules = CONTRACT_ALERTS.map((name) =>
+    name === 'LLMGPUMemoryHigh'
+      ? `      - alert: ${name}\n        expr: max(vector(0.5)) > ${gpuThreshold}\n        for: 30s`
+      : `      - alert: ${name}\n        expr: vector(0) > 1`,
+  )
+  return `groups:\n  - name: inferwatch\n    interval: 1s\n    rules:\n${rules.join('\n')}\n`
+}
+
+function promYaml(o: {
+  engine: string
+  admin: string
+  ghost?: string
+  am: string
+  rules: boolean
+}): string {
+  const job = (name: string, target: string) =>
+    `  - job_name: ${name}\n    scrape_interval: 1s\n    static_configs: [ { targets: ["${target}"] } ]\n`
+  return [
+    'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+    o.rules ? 'rule_files: [inferwatch.rules.yml]' : '',
+    `alerting:\n  alertmanagers:\n    - static_configs: [ { targets: ["${o.am}"] } ]`,
+    'scrape_configs:',
+    job('engine', o.engine) + job('inferwatch', o.admin) + (o.ghost ? job('ghost', o.ghost) : ''),
+  ].join('\n')
+}
+
+const amYaml = (receiverUrl: string | undefined) =>
+  receiverUrl
+    ? `route: { receiver: relay }\nreceivers:\n  - name: relay\n    webhook_configs: [ { url: "${receiverUrl}", send_resolved: true } ]\n`
+    : 'route: { receiver: mail }\nreceivers:\n  - name: mail\n    email_configs: [ { to: "ops@example.com", from: "am@example.com", smarthost: "127.0.0.1:25" } ]\n'
+
+describe('runDoctor against real Prometheus and Alertmanager', () => {
+  test('broken setup -> every failure found; fixed setup -> all pass', async (t) => {
+    // The engine reserves 93 % of the GPU: the config's 0.92 would be wrong, the deployed rule's 0.97 is right.
+    const engine = await startFakeEngine(
+      vllmRoutes({
+        maxModelLen: 65536,
+        metrics:
+          'vllm:cache_config_info{block_size="16",gpu_memory_utilization="0.93",num_gpu_blocks="6108"} 1\nvllm:num_requests_running{model_name="m"} 0\n',
+      }),
+    )
+    t.after(() => engine.close())
+    const adminServer = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+      res.end('inferwatch_build_info{version="0.1.0"} 1\n')
+    })
+    const adminUrl = await listenLocal(adminServer)
+    t.after(() => closeServer(adminServer))
+    const am = await startAlertmanager({ configYaml: amYaml(`${adminUrl}/hooks/alertmanager`) })
+    t.after(() => am.close())
+    const ghost = `127.0.0.1:${await pickFreePort()}`
+    const base = { engine: hostPort(engine.url), admin: hostPort(adminUrl), am: hostPort(am.url) }
+    const prom = await startPrometheus({
+      configYaml: promYaml({ ...base, ghost, rules: false }),
+      ruleFiles: { 'inferwatch.rules.yml': rulesYaml(0.97) },
+    })
+    t.after(() => prom.close())
+    await waitUntil('every target scraped once', async () => {
+      const targets = await listPrometheusTargets(prom.url)
+      return targets.length === 3 && targets.every((x) => x.health !== 'unknown') ? true : undefined
+    })
+    const options = {
+      upstream: engine.url,
+      prometheus: prom.url,
+      alertmanager: am.url,
+      adminUrl,
+      timeoutMs: 3000,
+      gpuMemoryAlertRatio: 0.92,
+    }
+
+    const broken = await runDoctor(options)
+    assert.equal(broken.ok, false)
+    assert.equal(check(broken, 'prometheus.up').status, 'pass')
+    const targets = check(broken, 'prometheus.targets')
+    assert.equal(targets.status, 'fail')
+    assert.match(
+      targets.finding,
+      new RegExp(`ghost http://${ghost}/metrics is down: .*connection refused`),
+    )
+    const rules = check(broken, 'prometheus.rules')
+    assert.equal(rules.status, 'fail')
+    assert.equal(rules.finding, 'none of the inferwatch alerts is loaded')
+    assert.equal(check(broken, 'prometheus.alertmanager').status, 'pass')
+    const relay = check(broken, 'alertmanager.relay')
+    assert.equal(relay.status, 'pass')
+    assert.match(
+      relay.finding,
+      /Alertmanager 0\.25\.\d+: receiver relay posts to http:\/\/127\.0\.0\.1:\d+\/hooks\/alertmanager/,
+    )
+    assert.equal(check(broken, 'inferwatch.admin').status, 'pass')
+    // No rule loaded yet: the config's 0.92 is compared with the engine's 0.93.
+    assert.equal(check(broken, 'gpu.memory-threshold').status, 'fail')
+
+    prom.writeFiles({ 'prometheus.yml': promYaml({ ...base, rules: true }) })
+    await prom.reload()
+    await waitUntil('rules loaded and the ghost target gone', async () => {
+      const r = await runDoctor(options)
+      return check(r, 'prometheus.rules').status === 'pass' &&
+        check(r, 'prometheus.targets').status === 'pass' &&
+        check(r, 'prometheus.alertmanager').status === 'pass'
+        ? r
+        : undefined
+    })
+    const fixed = await runDoctor(options)
+    assert.equal(check(fixed, 'prometheus.targets').status, 'pass')
+    assert.equal(
+      check(fixed, 'prometheus.rules').finding,
+      `all ${CONTRACT_ALERTS.length} inferwatch alerts loaded`,
+    )
+    const threshold = check(fixed, 'gpu.memory-threshold')
+    assert.equal(threshold.status, 'pass')
+    assert.match(threshold.finding, /fires above 97% \(the rule loaded in Prometheus\)/)
+    assert.deepEqual(
+      fixed.checks.filter((c) => c.status === 'fail' || c.status === 'warn').map((c) => c.id),
+      [],
+    )
+    assert.equal(fixed.ok, true)
+
+    // Alertmanager without the relay receiver.
+    writeFileSync(am.configPath, amYaml(undefined))
+    await am.reload()
+    const noRelay = await runDoctor(options)
+    const r = check(noRelay, 'alertmanager.relay')
+    assert.equal(r.status, 'fail')
+    assert.match(r.finding, /no receiver posts to \/hooks\/alertmanager/)
+    assert.equal(noRelay.ok, false)
+  })
+
+  test('Prometheus and Alertmanager not running: fail with how to start them', async (t) => {
+    const engine = await startFakeEngine(vllmRoutes({ maxModelLen: 65536 }))
+    t.after(() => engine.close())
+    const report = await runDoctor({
+      upstream: engine.url,
+      prometheus: `http://127.0.0.1:${await pickFreePort()}`,
+      alertmanager: `http://127.0.0.1:${await pickFreePort()}`,
+      timeoutMs: 1000,
+    })
+    const up = check(report, 'prometheus.up')
+    assert.equal(up.status, 'fail')
+    assert.match(up.finding, /connection refused/)
+    assert.match(up.fix ?? '', /start Prometheus/)
+    assert.equal(check(report, 'prometheus.rules').status, 'skip')
+    assert.match(check(report, 'alertmanager.relay').fix ?? '', /start Alertmanager/)
+  })
+})
