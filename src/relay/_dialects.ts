@@ -14,20 +14,27 @@ export interface Dialect {
   lineSep: string
   /** Between blocks (header, alerts). */
   blockSep: string
+  /** Between the links of one alert. */
+  linkSep: string
 }
 
 const plainEsc = (s: string) => s
+
+/** Markdown link targets end at the first unbalanced ")": PromQL in generatorURL has plenty. */
+const mdUrl = (u: string) => u.replace(/\(/g, '%28').replace(/\)/g, '%29').replace(/ /g, '%20')
+const mdLink = (t: string, u: string) => `[${t}](${mdUrl(u)})`
 
 /** DingTalk markdown: no tables, no colour; `\n\n` is the reliable paragraph break. */
 export const dingtalkMarkdown: Dialect = {
   heading: (s) => `#### ${s}`,
   bold: (s) => `**${s}**`,
-  link: (t, u) => `[${t}](${u})`,
+  link: mdLink,
   item: (l, v) => `- **${l}**: ${v}`,
   severity: (_sev, t) => t,
   esc: plainEsc,
   lineSep: '\n',
   blockSep: '\n\n',
+  linkSep: ' · ',
 }
 
 const WECOM_COLOR: Record<Severity, string> = {
@@ -41,24 +48,26 @@ const WECOM_COLOR: Record<Severity, string> = {
 export const wecomMarkdown: Dialect = {
   heading: (s) => `### ${s}`,
   bold: (s) => `**${s}**`,
-  link: (t, u) => `[${t}](${u})`,
+  link: mdLink,
   item: (l, v) => `> ${l}: ${v}`,
   severity: (sev, t) => `<font color="${WECOM_COLOR[sev]}">${t}</font>`,
   esc: plainEsc,
   lineSep: '\n',
   blockSep: '\n\n',
+  linkSep: ' · ',
 }
 
 /** WeCom markdown_v2 (2025): standard Markdown with lists; no colour, no <@userid>. */
 export const wecomMarkdownV2: Dialect = {
   heading: (s) => `### ${s}`,
   bold: (s) => `**${s}**`,
-  link: (t, u) => `[${t}](${u})`,
+  link: mdLink,
   item: (l, v) => `- **${l}**: ${v}`,
   severity: (_sev, t) => t,
   esc: plainEsc,
   lineSep: '\n',
   blockSep: '\n\n',
+  linkSep: ' · ',
 }
 
 const FEISHU_COLOR: Record<Severity, string> = {
@@ -72,24 +81,26 @@ const FEISHU_COLOR: Record<Severity, string> = {
 export const feishuMarkdown: Dialect = {
   heading: (s) => `**${s}**`,
   bold: (s) => `**${s}**`,
-  link: (t, u) => `[${t}](${u})`,
+  link: mdLink,
   item: (l, v) => `- **${l}**: ${v}`,
   severity: (sev, t) => `<font color='${FEISHU_COLOR[sev]}'>${t}</font>`,
   esc: plainEsc,
   lineSep: '\n',
   blockSep: '\n\n',
+  linkSep: ' · ',
 }
 
 /** Slack mrkdwn: *bold*, <url|text>; &, < and > must be escaped. */
 export const slackMrkdwn: Dialect = {
   heading: (s) => `*${s}*`,
   bold: (s) => `*${s}*`,
-  link: (t, u) => `<${u}|${t}>`,
+  link: (t, u) => `<${u.replace(/\|/g, '%7C').replace(/>/g, '%3E')}|${t}>`,
   item: (l, v) => `• *${l}*: ${v}`,
   severity: (_sev, t) => t,
   esc: (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
   lineSep: '\n',
   blockSep: '\n\n',
+  linkSep: ' · ',
 }
 
 /** Plain text (DingTalk/WeCom/Feishu text messages, files): links printed as URLs. */
@@ -102,4 +113,5 @@ export const plainText: Dialect = {
   esc: plainEsc,
   lineSep: '\n',
   blockSep: '\n\n',
+  linkSep: '\n',
 }

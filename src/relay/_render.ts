@@ -159,8 +159,8 @@ function renderAlert(a: RelayAlert, n: Notification, d: Dialect, o: RenderOption
   if (a.status === 'resolved' && a.endsAt) lines.push(d.item(t.ended, formatTime(a.endsAt, o.timeZone)))
   const links = linksOf(a, n, o)
     .map(([k, u]) => d.link(t[k], u))
-    .join(' · ')
-  if (links) lines.push(d.item(t.links, links))
+    .join(d.linkSep)
+  if (links) lines.push(d.linkSep === '\n' ? `${t.links}:\n${links}` : d.item(t.links, links))
   return lines.join(d.lineSep)
 }
 
