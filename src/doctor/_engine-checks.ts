@@ -36,6 +36,10 @@ export async function checkEngine(options: DoctorOptions): Promise<EngineChecks>
   const health = await probeUrl(joinUrl(base, '/health'), { timeoutMs, ...fetchOpt })
   if (!health.ok) {
     const checks = [answerFailure(base, health)]
+    const elsewhere = health.failure === 'refused' ? await findEngineElsewhere(base, options) : []
+    const first = checks[0]
+    if (first && elsewhere.length > 0)
+      first.fix = `nothing listens there, but an engine answers at ${elsewhere.join(', ')}: pass that as --upstream, or ${first.fix}`
     for (const [id, title] of LATER) checks.push(skip(id, title, 'the engine does not answer'))
     return { checks }
   }
@@ -53,6 +57,31 @@ const LATER: [string, string][] = [
 
 function skip(id: string, title: string, finding: string): DoctorCheck {
   return { id, title, status: 'skip', finding }
+}
+
+// Default API ports (engines.md §0): vLLM 8000, TGI 3000/80, SGLang 30000, llama.cpp 8080 (9931 newer).
+const COMMON_PORTS = ['8000', '8080', '9931', '30000', '3000']
+
+/** On connection refused: does an engine answer /health on the usual ports of the same host? */
+async function findEngineElsewhere(base: string, options: DoctorOptions): Promise<string[]> {
+  const url = new URL(base)
+  const candidates = COMMON_PORTS.filter((p) => p !== url.port).map((port) => {
+    const u = new URL(base)
+    u.port = port
+    return u.origin
+  })
+  const results = await Promise.all(
+    candidates.map((origin) =>
+      probeUrl(joinUrl(origin, '/health'), {
+        timeoutMs: 500,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+      }),
+    ),
+  )
+  return candidates.filter((_, i) => {
+    const r = results[i]
+    return r?.ok && r.status !== 404
+  })
 }
 
 function answerFailure(base: string, probe: Extract<ProbeResult, { ok: false }>): DoctorCheck {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createServer as createHttpServer } from 'node:http'
 import { createServer } from 'node:net'
 import { describe, test } from 'node:test'
 import {
@@ -12,6 +13,7 @@ import {
 } from '../engines/fake-engine.js'
 import type { GpuSnapshot } from '../gpu/index.js'
 import { AppError } from '../shared/index.js'
+import { closeServer } from '../testing/index.js'
 import { startScriptedEngine } from '../testing/scripted-engine.js'
 import { renderDoctorReport } from './render.js'
 import { runDoctor } from './run-doctor.js'
@@ -83,6 +85,18 @@ describe('runDoctor: the engine', () => {
     for (const id of ['engine.identified', 'engine.metrics', 'engine.completion'])
       assert.equal(check(report, id).status, 'skip')
     assert.equal(report.engine, undefined)
+  })
+
+  test('connection refused, but an engine answers on a usual port (llama.cpp 9931): says so', async (t) => {
+    const server = createHttpServer((_req, res) => res.end('{"status":"ok"}'))
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false))
+      server.listen(9931, '127.0.0.1', () => resolve(true))
+    })
+    if (!listening) return t.skip('port 9931 is in use on this host')
+    t.after(() => closeServer(server))
+    const report = await runDoctor({ upstream: await closedPortUrl(), timeoutMs: 1000 })
+    assert.match(check(report, 'engine.answers').fix ?? '', /an engine answers at http:\/\/127\.0\.0\.1:9931: pass that as --upstream/)
   })
 
   test('503 while loading: fails with "still loading", no completion attempted', async (t) => {
