@@ -3,8 +3,9 @@ import { type AdminRoute, type AdminServerHandle, startAdminServer } from '../ad
 import type { Config } from '../config/index.js'
 import { discoverEngine, registerEngineInfo } from '../engines/index.js'
 import { createGpuCollector, type ExecFileFn, type GpuCollector } from '../gpu/index.js'
-import type { Meter } from '../meter/types.js'
+import { createMeter, type Meter } from '../meter/index.js'
 import { type ProxyHandle, parseUpstreamUrl, startProxy } from '../proxy/index.js'
+import { createAlertmanagerHook } from '../relay/index.js'
 import {
   createLogger,
   type Logger,
@@ -12,7 +13,6 @@ import {
   readVersion,
   redactUrl,
 } from '../shared/index.js'
-import { loadMeterFactory, loadRelayHook } from './_optional-areas.js'
 import { createUpstreamHealth } from './_upstream-health.js'
 
 export interface ProxyServiceDeps {
@@ -33,6 +33,8 @@ export interface ProxyServiceHandle {
   registry: Registry
   proxy: ProxyHandle
   admin: AdminServerHandle
+  /** Resolves when no exchange is in flight and the meter recorded every ended one (bounded). */
+  settled(timeoutMs?: number): Promise<void>
   /** Runs the health probe and engine discovery now (they also run on their timers). */
   refresh(): Promise<void>
   /** Stops accepting, drains in-flight streams up to proxy.drainTimeoutMs, then stops the rest. */
@@ -67,14 +69,10 @@ export async function startProxyService(
   upGauge.set({ upstream: upstreamLabel }, 0)
   const engineInfo = registerEngineInfo(registry)
 
-  const meter =
-    deps.meter ??
-    (await loadMeterFactory(logger))?.({ registry, contextClasses: config.contextClasses, logger })
-  if (!meter)
-    logger.warn(
-      'the meter is not built into this inferwatch: requests are forwarded but not metered',
-    )
-
+  const ownMeter = deps.meter
+    ? undefined
+    : createMeter({ registry, contextClasses: config.contextClasses, logger })
+  const meter: Meter = deps.meter ?? (ownMeter as Meter)
   const cleanups: (() => Promise<void>)[] = []
   const closeAll = async () => {
     for (const c of cleanups.reverse())
@@ -85,14 +83,14 @@ export async function startProxyService(
       upstream,
       host: listen.host,
       port: listen.port,
-      ...(meter ? { meter } : {}),
+      meter,
       registry,
       upstreamTimeoutMs: config.proxy.upstreamTimeoutMs,
       maxBodyBytes: config.proxy.maxBodyBytes,
       logger,
     })
     cleanups.push(() => proxy.close({ drainTimeoutMs: config.proxy.drainTimeoutMs }))
-    if (meter) cleanups.unshift(() => meter.close())
+    cleanups.unshift(() => meter.close())
 
     const target = new URL(upstream)
     const health = createUpstreamHealth({
@@ -120,7 +118,7 @@ export async function startProxyService(
           ...(deps.fetch ? { fetch: deps.fetch } : {}),
         })
         engineInfo.set(info)
-        meter?.setServedModels(info.models, info.provider)
+        meter.setServedModels(info.models, info.provider)
         if (discoveredOnce !== true) {
           logger.info('engine discovered', {
             engine: info.provider,
@@ -159,8 +157,9 @@ export async function startProxyService(
 
     const routes: AdminRoute[] = [...(deps.routes ?? [])]
     if (config.relay.channels.length > 0) {
-      const hook = await loadRelayHook(config, registry, logger)
-      if (hook) routes.push({ method: 'POST', path: '/hooks/alertmanager', handler: hook })
+      const hook = createAlertmanagerHook({ config: config.relay, registry, logger })
+      cleanups.push(() => hook.close())
+      routes.push({ method: 'POST', path: '/hooks/alertmanager', handler: hook.handler })
     }
     const admin = await startAdminServer({
       host: adminAt.host,
@@ -182,6 +181,16 @@ export async function startProxyService(
       registry,
       proxy,
       admin,
+      settled: async (timeoutMs = 5000) => {
+        const deadline = Date.now() + timeoutMs
+        while (proxy.inFlight() > 0 && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 5))
+        if (ownMeter)
+          await Promise.race([
+            ownMeter.settled(),
+            new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
+          ])
+      },
       refresh: async () => {
         await Promise.all([checkHealth(), discover()])
       },
