@@ -43,7 +43,11 @@ export async function checkEngine(options: DoctorOptions): Promise<EngineChecks>
     for (const [id, title] of LATER) checks.push(skip(id, title, 'the engine does not answer'))
     return { checks }
   }
-  const engine = await discoverEngine(base, { timeoutMs, ...fetchOpt })
+  const engine = await discoverEngine(base, {
+    timeoutMs,
+    ...fetchOpt,
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+  })
   const checks = [answerCheck(base, engine), identifyCheck(engine), metricsCheck(engine)]
   checks.push(await completionCheck(engine, options))
   return { checks, engine }
@@ -234,7 +238,10 @@ async function completionCheck(engine: EngineInfo, options: DoctorOptions): Prom
     const started = now()
     const res = await probeUrl(joinUrl(engine.baseUrl, path), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+      },
       body: JSON.stringify(body),
       timeoutMs: options.completionTimeoutMs ?? 60_000,
       ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -272,10 +279,7 @@ async function completionCheck(engine: EngineInfo, options: DoctorOptions): Prom
       title,
       status: 'fail',
       finding: `POST ${path} (model ${model}) -> HTTP ${res.status} in ${ms} ms: ${res.body.trim().slice(0, 200)}`,
-      fix:
-        res.status === 200
-          ? 'the answer is not an OpenAI completion: check that --upstream is the engine and not another service'
-          : 'read the error above and the engine log; a 400/422 on a 1-token prompt usually means a wrong model name or a broken chat template',
+      fix: completionFix(res.status),
     }
   }
   return {
@@ -285,4 +289,12 @@ async function completionCheck(engine: EngineInfo, options: DoctorOptions): Prom
     finding: `${last}: no OpenAI-compatible completion route`,
     fix: 'inferwatch meters the OpenAI routes (/v1/completions, /v1/chat/completions): run the engine OpenAI server (e.g. `vllm serve`, not the demo api_server)',
   }
+}
+
+function completionFix(status: number): string {
+  if (status === 200)
+    return 'the answer is not an OpenAI completion: check that --upstream is the engine and not another service'
+  if (status === 401 || status === 403)
+    return 'the engine requires an API key (started with --api-key): export INFERWATCH_API_KEY=... before `inferwatch doctor`'
+  return 'read the error above and the engine log; a 400/422 on a 1-token prompt usually means a wrong model name or a broken chat template'
 }

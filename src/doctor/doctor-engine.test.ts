@@ -96,7 +96,10 @@ describe('runDoctor: the engine', () => {
     if (!listening) return t.skip('port 9931 is in use on this host')
     t.after(() => closeServer(server))
     const report = await runDoctor({ upstream: await closedPortUrl(), timeoutMs: 1000 })
-    assert.match(check(report, 'engine.answers').fix ?? '', /an engine answers at http:\/\/127\.0\.0\.1:9931: pass that as --upstream/)
+    assert.match(
+      check(report, 'engine.answers').fix ?? '',
+      /an engine answers at http:\/\/127\.0\.0\.1:9931: pass that as --upstream/,
+    )
   })
 
   test('503 while loading: fails with "still loading", no completion attempted', async (t) => {
@@ -162,6 +165,22 @@ describe('runDoctor: the engine', () => {
     const c = check(report, 'engine.completion')
     assert.equal(c.status, 'fail')
     assert.match(c.finding, /HTTP 500 .*CUDA error: out of memory/)
+  })
+
+  test('an engine behind --api-key: 401 explained; with the key the completion passes', async (t) => {
+    const guarded = (req: { headers: Record<string, string | string[] | undefined> }) =>
+      req.headers.authorization === 'Bearer sk-test'
+        ? { body: { choices: [{ text: ' ok' }], usage: { completion_tokens: 1 } } }
+        : { status: 401, body: { error: 'Unauthorized' } }
+    const engine = await startFakeEngine({
+      ...vllmRoutes({ maxModelLen: 65536 }),
+      'POST /v1/completions': guarded,
+    })
+    t.after(() => engine.close())
+    const without = await runDoctor({ upstream: engine.url, timeoutMs: 2000 })
+    assert.match(check(without, 'engine.completion').fix ?? '', /INFERWATCH_API_KEY/)
+    const withKey = await runDoctor({ upstream: engine.url, timeoutMs: 2000, apiKey: 'sk-test' })
+    assert.equal(check(withKey, 'engine.completion').status, 'pass')
   })
 
   test("vLLM's demo api_server (/health and /generate only): not OpenAI-compatible, run `vllm serve`", async (t) => {

@@ -40,6 +40,8 @@ export interface DoctorOptions {
   /** Bearer token for the admin /metrics (config adminToken), when set. */
   adminToken?: string
   fetch?: FetchFn
+  /** The engine's API key (vLLM/TGI/llama.cpp `--api-key`), for discovery and the completion. */
+  apiKey?: string
   /** Per HTTP probe. Default 3000. */
   timeoutMs?: number
   /** The tiny completion. Default 60000 (a cold engine may compile on its first request). */

@@ -72,7 +72,11 @@ export async function discoverEngine(
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const results = await Promise.all(
     PATHS.map((p) =>
-      probeUrl(joinUrl(base, p), { timeoutMs, ...(options.fetch ? { fetch: options.fetch } : {}) }),
+      probeUrl(joinUrl(base, p), {
+        timeoutMs,
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        ...(options.apiKey ? { headers: { authorization: `Bearer ${options.apiKey}` } } : {}),
+      }),
     ),
   )
   const probes = new Map<ProbePath, ProbeResult>(

@@ -49,6 +49,8 @@ export interface EngineInfo {
 
 export interface DiscoverOptions {
   fetch?: typeof globalThis.fetch
+  /** Sent as `Authorization: Bearer` (vLLM/TGI/llama.cpp `--api-key` protect /v1 routes). */
+  apiKey?: string
   /** Per probe; probes run concurrently. Default 3000. */
   timeoutMs?: number
 }

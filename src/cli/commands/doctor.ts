@@ -72,6 +72,7 @@ export const doctorCommand: Command = {
     'to the relay (/hooks/alertmanager); GPUs are visible; the KV cache holds a max-length request;',
     'the GPU-memory alert threshold sits above the memory the engine reserves at start.',
     'Each line: ✓ pass, ✗ fail (with the fix), ! warning, - skipped. Exit status 1 if any check fails.',
+    'An engine started with --api-key: export INFERWATCH_API_KEY before running doctor.',
   ].join('\n'),
   examples: [
     'inferwatch doctor --upstream http://127.0.0.1:8000',
@@ -121,6 +122,8 @@ export const doctorCommand: Command = {
       ...(adminUrl ? { adminUrl } : {}),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
       ...(timeoutRaw ? { timeoutMs: Number(timeoutRaw) } : {}),
+      // From the environment, not a flag: keys on the command line end up in `ps` and shell history.
+      ...(io.env.INFERWATCH_API_KEY ? { apiKey: io.env.INFERWATCH_API_KEY } : {}),
     }
     if (config.gpu.enabled)
       options.readGpu = () =>
