@@ -68,6 +68,10 @@ export interface RecordedRequest {
   body: Buffer
   /** performance.now() at arrival. */
   receivedAtMs: number
+  /** performance.now() when each content token was written (non-streamed: the body, once). */
+  tokenAtMs: number[]
+  /** performance.now() when the response ended (undefined: not ended normally). */
+  endAtMs: number | undefined
   /** True when the client's connection closed before the response was complete. */
   clientClosedEarly: boolean
   /** Resolves when the response finished or the connection closed. */
@@ -131,17 +135,21 @@ export async function startScriptedEngine(
   let seq = 0
   const totals = { prompt: 0, generation: 0, success: 0 }
 
-  const sleepUntil = (atMs: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(
-        () => {
-          timers.delete(t)
-          resolve()
-        },
-        Math.max(0, atMs - performance.now()),
-      )
-      timers.add(t)
-    })
+  // Never early: libuv schedules from its cached loop time, which can lag performance.now().
+  const sleepUntil = async (atMs: number): Promise<void> => {
+    while (performance.now() < atMs) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(
+          () => {
+            timers.delete(t)
+            resolve()
+          },
+          Math.max(1, Math.ceil(atMs - performance.now())),
+        )
+        timers.add(t)
+      })
+    }
+  }
 
   const countPrompt = async (text: string, idCount: number | undefined): Promise<number> => {
     if (opts.promptTokens !== undefined) return opts.promptTokens
@@ -157,6 +165,8 @@ export async function startScriptedEngine(
       headers: req.headers,
       body: Buffer.alloc(0),
       receivedAtMs: performance.now(),
+      tokenAtMs: [],
+      endAtMs: undefined,
       clientClosedEarly: false,
       done: Promise.resolve(),
     }
@@ -299,7 +309,9 @@ export async function startScriptedEngine(
       if (resetAfter !== Number.POSITIVE_INFINITY) return void res.socket?.destroy()
       x.promptTokens = await promptTokens
       const whole = renderWhole(x, text)
+      rec.tokenAtMs.push(performance.now())
       res.writeHead(200, { 'content-type': 'application/json', ...whole.headers }).end(whole.body)
+      rec.endAtMs = performance.now()
       record(x)
       return
     }
@@ -317,10 +329,12 @@ export async function startScriptedEngine(
       x.promptTokens = await promptTokens
       const t = scriptedTokenText(i)
       text += t
+      rec.tokenAtMs.push(performance.now())
       res.write(renderStreamToken(x, i, t, text))
     }
     if (resetAfter <= outputTokens) return void res.socket?.destroy()
     res.end(renderStreamTail(x))
+    rec.endAtMs = performance.now()
     record(x)
   }
 

@@ -1,0 +1,90 @@
+// The per-request metrics of design.md "Metric contract", named as the OTel GenAI semantic
+// conventions render in Prometheus (shared/research/gateways.md §3: gen_ai.server.request.duration
+// -> gen_ai_server_request_duration_seconds, gen_ai.client.token.usage -> gen_ai_client_token_usage).
+import { Gauge, Histogram, type Registry } from 'prom-client'
+
+/** Durations and TTFT: 1 ms up to 20 min — resolves 5 ms TTFTs and 10-minute long-context
+ * requests (design.md), and has the common SLO points (0.5, 1, 2, 2.5, 5 s) as boundaries. */
+export const LATENCY_BUCKETS_SECONDS = [
+  0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.25, 0.5, 0.75, 1, 2, 2.5, 5, 7.5, 10, 15,
+  20, 30, 60, 120, 300, 600, 1200,
+]
+
+/** Time per output token: vLLM's inter-token buckets (engines.md §1.2) plus the sub-10 ms range
+ * small models on big GPUs reach. */
+export const TPOT_BUCKETS_SECONDS = [
+  0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2,
+  0.3, 0.4, 0.5, 0.75, 1, 2.5,
+]
+
+/** Token counts: OTel's powers of 4 up to 1M, the default context-class thresholds (32768,
+ * 100000), Qwen3-4B's 262144 context, and the configured thresholds when they differ. */
+export const TOKEN_BUCKETS = [
+  1, 4, 16, 64, 256, 1024, 4096, 8192, 16384, 32768, 65536, 100000, 131072, 200000, 262144, 524288,
+  1048576,
+]
+
+export interface ContextClasses {
+  mediumFromTokens: number
+  longFromTokens: number
+}
+
+export function tokenBuckets(classes: ContextClasses): number[] {
+  const all = new Set([...TOKEN_BUCKETS, classes.mediumFromTokens, classes.longFromTokens])
+  return [...all].sort((a, b) => a - b)
+}
+
+const BASE = [
+  'gen_ai_operation_name',
+  'gen_ai_request_model',
+  'gen_ai_provider_name',
+  'context_class',
+] as const
+
+export interface MeterMetrics {
+  duration: Histogram<(typeof BASE)[number] | 'error_type'>
+  ttft: Histogram<(typeof BASE)[number]>
+  tpot: Histogram<(typeof BASE)[number]>
+  tokens: Histogram<(typeof BASE)[number] | 'gen_ai_token_type'>
+  inFlight: Gauge<'model' | 'context_class'>
+}
+
+export function registerMeterMetrics(registry: Registry, classes: ContextClasses): MeterMetrics {
+  const registers = [registry]
+  return {
+    duration: new Histogram({
+      name: 'gen_ai_server_request_duration_seconds',
+      help: 'LLM request duration, arrival at the proxy to the last byte (or the failure).',
+      labelNames: [...BASE, 'error_type'],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    }),
+    ttft: new Histogram({
+      name: 'gen_ai_server_time_to_first_token_seconds',
+      help: 'Time from arrival to the first response chunk carrying generated content (streamed successes).',
+      labelNames: [...BASE],
+      buckets: LATENCY_BUCKETS_SECONDS,
+      registers,
+    }),
+    tpot: new Histogram({
+      name: 'gen_ai_server_time_per_output_token_seconds',
+      help: 'Time per output token after the first: (duration - TTFT) / (output tokens - 1), streamed successes.',
+      labelNames: [...BASE],
+      buckets: TPOT_BUCKETS_SECONDS,
+      registers,
+    }),
+    tokens: new Histogram({
+      name: 'gen_ai_client_token_usage',
+      help: 'Tokens per successful request: input (prompt) and output; the engine count when reported.',
+      labelNames: [...BASE, 'gen_ai_token_type'],
+      buckets: tokenBuckets(classes),
+      registers,
+    }),
+    inFlight: new Gauge({
+      name: 'inferwatch_requests_in_flight',
+      help: 'LLM requests in flight through the proxy, by model and context class.',
+      labelNames: ['model', 'context_class'],
+      registers,
+    }),
+  }
+}

@@ -1,0 +1,117 @@
+// The meter: what each LLM exchange means, recorded as design.md's per-request metrics. It sits
+// behind the seam in types.ts; the proxy calls observe() on each request's arrival.
+import { performance } from 'node:perf_hooks'
+import type { Registry } from 'prom-client'
+import { createLogger, type Logger } from '../shared/index.js'
+import {
+  createTokenCounter,
+  dialectOfPath,
+  type GenerateHint,
+  type TokenCounter,
+} from '../tokens/index.js'
+import { startExchange } from './_exchange.js'
+import { type ContextClasses, registerMeterMetrics } from './_metrics.js'
+import type { Meter, Provider } from './types.js'
+
+export interface MeterOptions {
+  /** Where the gen_ai_* and inferwatch_requests_in_flight metrics are registered. */
+  registry: Registry
+  contextClasses: ContextClasses
+  logger?: Logger
+  /** Monotonic clock in ms (the token worker's failure window); performance.now by default. */
+  now?: () => number
+  /** Shared or injected (tests); the caller then closes it. Default: a lazy Qwen3 token worker,
+   * closed with the meter. */
+  tokenCounter?: TokenCounter
+  /** Bodies up to this size are parsed on the main thread (~0.2 ms); larger ones in the worker. */
+  inlineParseMaxBytes?: number
+  /** The most of a request or response body kept for parsing (default 16 MiB, the proxy's limit). */
+  maxBufferedBytes?: number
+}
+
+export interface MeterHandle extends Meter {
+  /** Resolves once every ended exchange has been recorded (token counts included). */
+  settled(): Promise<void>
+  readonly tokenCounter: TokenCounter
+}
+
+/** The routes metered (design.md, engines.md); every other path is forwarded unmetered. */
+const METERED_PATHS = new Set([
+  '/v1/chat/completions',
+  '/v1/completions',
+  '/generate',
+  '/generate_stream',
+  '/completion',
+])
+
+/**
+ * Model label: the served names set by setServedModels, anything else `other`, `unknown` when the
+ * body names none (or is not JSON). Until the served names are known every named model is `other`,
+ * so the label stays bounded whatever clients send (the proxy learns the names at start).
+ */
+export function boundModelLabel(raw: string | undefined, served: ReadonlySet<string>): string {
+  if (raw === undefined) return 'unknown'
+  return served.has(raw) ? raw : 'other'
+}
+
+export function createMeter(options: MeterOptions): MeterHandle {
+  const logger = options.logger ?? createLogger()
+  const classes = { ...options.contextClasses }
+  const metrics = registerMeterMetrics(options.registry, classes)
+  const counter =
+    options.tokenCounter ??
+    createTokenCounter({ logger, now: options.now ?? (() => performance.now()) })
+  const ownsCounter = options.tokenCounter === undefined
+  let served: ReadonlySet<string> = new Set()
+  let provider: Provider | undefined
+  const pending = new Set<Promise<void>>()
+  let warned = false
+
+  const hint = (): GenerateHint => (provider === 'tgi' || provider === 'sglang' ? provider : 'vllm')
+
+  const ctx = {
+    metrics,
+    classes,
+    counter,
+    modelLabel: (raw: string | undefined) => boundModelLabel(raw, served),
+    servedProvider: () => provider,
+    generateHint: hint,
+    track(p: Promise<void>) {
+      pending.add(p)
+      void p.finally(() => pending.delete(p))
+    },
+    onError(err: unknown) {
+      if (warned) return
+      warned = true
+      logger.warn('meter: an exchange could not be recorded (further such errors are not logged)', {
+        err,
+      })
+    },
+    inlineParseMaxBytes: options.inlineParseMaxBytes ?? 64 * 1024,
+    maxBufferedBytes: options.maxBufferedBytes ?? 16 * 1024 * 1024,
+  }
+
+  return {
+    observe(start) {
+      if (start.method !== 'POST') return undefined
+      const q = start.url.indexOf('?')
+      const path = q === -1 ? start.url : start.url.slice(0, q)
+      if (!METERED_PATHS.has(path)) return undefined
+      const dialect = dialectOfPath(path, hint())
+      if (!dialect) return undefined
+      return startExchange(ctx, start, path, dialect)
+    },
+    setServedModels(models, p) {
+      served = new Set(models)
+      provider = p
+    },
+    async settled() {
+      while (pending.size > 0) await Promise.allSettled([...pending])
+    },
+    tokenCounter: counter,
+    async close() {
+      if (ownsCounter) await counter.close()
+      while (pending.size > 0) await Promise.allSettled([...pending])
+    },
+  }
+}
