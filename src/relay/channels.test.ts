@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import {
+  type FakeChat,
+  startFakeDingtalk,
+  startFakeFeishu,
+  startFakeSlack,
+  startFakeWebhook,
+  startFakeWecom,
+} from '../testing/chat-fakes/index.js'
+import { fakeClock, localPayload, localPayloads, sharedPayloads, startHook } from './_testing.js'
+
+// Every payload (the real captures always; ../shared's relay-project fixtures when present)
+// rendered and delivered to every channel, signed, within the robots' size and rate limits.
+
+test('every payload reaches every channel, accepted by each fake', async (t) => {
+  const clock = fakeClock()
+  const now = clock.now
+  const fakes: Record<string, FakeChat> = {
+    ding: await startFakeDingtalk({ secret: 'SECabc', keywords: ['告警', 'FIRING', 'RESOLVED', '已恢复'], now }),
+    dingText: await startFakeDingtalk({ now }),
+    wecom: await startFakeWecom({ now }),
+    wecomV2: await startFakeWecom({ now }),
+    wecomText: await startFakeWecom({ now }),
+    feishu: await startFakeFeishu({ secret: 'demo', now }),
+    slack: await startFakeSlack({ now }),
+    hook: await startFakeWebhook({ now }),
+  }
+  for (const f of Object.values(fakes)) t.after(() => f.close())
+  const file = join(mkdtempSync(join(tmpdir(), 'iw-relay-')), 'alerts.log')
+  const { hook } = startHook(
+    {
+      dedupeWindowMs: 0,
+      channels: [
+        { name: 'ding', type: 'dingtalk', url: fakes.ding?.url, secret: 'SECabc' },
+        { name: 'dingText', type: 'dingtalk', msgType: 'text', url: fakes.dingText?.url, language: 'en' },
+        { name: 'wecom', type: 'wecom', url: fakes.wecom?.url, mentions: { userIds: ['zhangsan'] } },
+        { name: 'wecomV2', type: 'wecom', msgType: 'markdown_v2', url: fakes.wecomV2?.url },
+        { name: 'wecomText', type: 'wecom', msgType: 'text', url: fakes.wecomText?.url, language: 'en' },
+        { name: 'feishu', type: 'feishu', url: fakes.feishu?.url, secret: 'demo' },
+        { name: 'slack', type: 'slack', url: fakes.slack?.url, language: 'en' },
+        { name: 'hook', type: 'webhook', url: fakes.hook?.url },
+        { name: 'file', type: 'file', path: file },
+      ],
+    },
+    {},
+    clock,
+  )
+  t.after(() => hook.close())
+  const shared = sharedPayloads()
+  const payloads = shared.length ? shared : localPayloads()
+  for (const { name, body } of payloads) {
+    const r = await hook.deliver(body)
+    assert.equal(r.httpStatus, 200, `${name}: ${JSON.stringify(r.body)}`)
+    assert.ok(Object.values(r.body.channels ?? {}).every((s) => s === 'delivered'), `${name}: ${JSON.stringify(r.body.channels)}`)
+  }
+  for (const [name, f] of Object.entries(fakes)) {
+    const refused = f.requests.filter((x) => x.reply === 'reset' || !x.reply.accept)
+    assert.deepEqual(refused.map((x) => (x.reply === 'reset' ? 'reset' : x.reply.body)), [], `${name} refused nothing`)
+    assert.ok(f.accepted.length >= payloads.length, `${name}: ${f.accepted.length} messages`)
+  }
+  assert.equal(fakes.hook?.accepted.length, payloads.length, 'webhook: one request per notification')
+  assert.equal(fakes.hook?.accepted[0]?.body, payloads[0]?.body, 'webhook: the payload as is')
+  const lines = readFileSync(file, 'utf8').trim().split('\n')
+  assert.equal(lines.length, payloads.length)
+  assert.ok(lines.every((l) => typeof JSON.parse(l).title === 'string'))
+  const big = sharedPayloads().find((p) => p.name === 'am025b-resolved-escaped-receiver-long-zh.json') ?? {
+    body: localPayload('am025b-resolved-escaped-receiver-long-zh.json'),
+  }
+  assert.ok(big.body.length > 4096, 'a payload bigger than a WeCom message exercises splitting')
+})
+
+test('routing by severity, model and receiver; sendResolved: false', async (t) => {
+  const clock = fakeClock()
+  const pager = await startFakeWebhook({ now: clock.now })
+  const qwen = await startFakeWecom({ now: clock.now })
+  const other = await startFakeWecom({ now: clock.now })
+  t.after(() => Promise.all([pager.close(), qwen.close(), other.close()]))
+  const { hook } = startHook(
+    {
+      channels: [
+        { name: 'pager', type: 'webhook', url: pager.url, match: { severity: 'critical' }, sendResolved: false, bodyTemplate: '{"text":"{{title}}","n":{{count}}}' },
+        { name: 'qwen', type: 'wecom', url: qwen.url, matchRe: { model: 'Qwen/.*' } },
+        { name: 'other', type: 'wecom', url: other.url, match: { receiver: 'someone-else' } },
+      ],
+    },
+    {},
+    clock,
+  )
+  t.after(() => hook.close())
+  const warn = await hook.deliver(localPayload('am025-firing-3-alerts.json'))
+  assert.deepEqual(warn.body.channels, { pager: 'skipped', qwen: 'delivered', other: 'skipped' })
+  const crit = await hook.deliver(localPayload('am025-firing-zh-critical-single.json'))
+  assert.deepEqual(crit.body.channels, { pager: 'delivered', qwen: 'delivered', other: 'skipped' })
+  const resolved = await hook.deliver(localPayload('am025b-resolved-escaped-receiver-long-zh.json'))
+  assert.equal(resolved.body.channels?.pager, 'skipped', 'resolved not sent where sendResolved is false')
+  assert.equal(pager.accepted.length, 1)
+  const sent = pager.accepted[0]?.json as { text: string; n: number }
+  assert.equal(sent.n, 1)
+  assert.match(sent.text, /LLMErrorBudgetBurnFast/, 'JSON body template rendered and valid')
+  assert.equal(other.accepted.length, 0)
+})
