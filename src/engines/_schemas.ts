@@ -63,6 +63,12 @@ export const llamaErrorSchema = z.object({
   error: z.object({ code: z.number().int(), message: z.string(), type: z.string() }),
 })
 
+export type ModelsList = z.infer<typeof modelsListSchema>
+export type TgiInfo = z.infer<typeof tgiInfoSchema>
+export type LlamaProps = z.infer<typeof llamaPropsSchema>
+export type SglangModelInfo = z.infer<typeof sglangModelInfoSchema>
+export type SglangServerInfo = z.infer<typeof sglangServerInfoSchema>
+
 /** Parses JSON then validates; undefined when either fails (a probe that does not match). */
 export function parseJsonAs<T>(schema: z.ZodType<T>, body: string): T | undefined {
   let value: unknown
