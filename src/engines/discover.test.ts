@@ -4,6 +4,7 @@ import { describe, test } from 'node:test'
 import { Registry } from 'prom-client'
 import { isAppError } from '../shared/index.js'
 import { readSharedFixture, SHARED_SKIP } from '../testing/index.js'
+import { startScriptedEngine } from '../testing/scripted-engine.js'
 import { discoverEngine, normalizeBaseUrl } from './discover.js'
 import { registerEngineInfo } from './engine-info-metric.js'
 import {
@@ -200,6 +201,17 @@ describe('discoverEngine', () => {
     assert.equal(info.health.status, 'unhealthy')
     assert.match(info.health.detail, /no answer within 200 ms/)
   })
+
+  for (const flavor of ['vllm', 'tgi', 'sglang', 'llamacpp'] as const) {
+    test(`the scripted engine as ${flavor} is identified as ${flavor}`, async (t) => {
+      const engine = await startScriptedEngine({ flavor, maxModelLen: 40960, servedModels: ['m1'] })
+      t.after(() => engine.close())
+      const info = await discoverEngine(engine.url)
+      assert.equal(info.provider, flavor)
+      assert.equal(info.maxModelLen, 40960)
+      assert.deepEqual(info.models, ['m1'])
+    })
+  }
 
   test('rejects a non-http URL', () => {
     assert.throws(
