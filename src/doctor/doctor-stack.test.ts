@@ -84,10 +84,6 @@ describe('runDoctor against real Prometheus and Alertmanager', () => {
       ruleFiles: { 'inferwatch.rules.yml': rulesYaml(0.97) },
     })
     t.after(() => prom.close())
-    await waitUntil('every target scraped once', async () => {
-      const targets = await listPrometheusTargets(prom.url)
-      return targets.length === 3 && targets.every((x) => x.health !== 'unknown') ? true : undefined
-    })
     const options = {
       upstream: engine.url,
       prometheus: prom.url,
@@ -96,6 +92,12 @@ describe('runDoctor against real Prometheus and Alertmanager', () => {
       timeoutMs: 3000,
       gpuMemoryAlertRatio: 0.92,
     }
+    await waitUntil('every target scraped once and Alertmanager discovered', async () => {
+      const targets = await listPrometheusTargets(prom.url)
+      const scraped = targets.length === 3 && targets.every((x) => x.health !== 'unknown')
+      const r = scraped ? await runDoctor(options) : undefined
+      return r && check(r, 'prometheus.alertmanager').status === 'pass' ? true : undefined
+    })
 
     const broken = await runDoctor(options)
     assert.equal(broken.ok, false)
