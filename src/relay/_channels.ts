@@ -10,8 +10,8 @@ import { compileMatchers } from './_routing.js'
 import { createSlackDriver } from './_slack.js'
 import { checkTimeZone } from './_text.js'
 import type { RelayChannelConfig, RelayConfig } from './_types.js'
-import { createWecomDriver } from './_wecom.js'
 import { createFileDriver, createWebhookDriver } from './_webhook.js'
+import { createWecomDriver } from './_wecom.js'
 
 export interface RelayChannel {
   name: string
@@ -31,7 +31,10 @@ export interface ChannelDeps {
   writeStdout: (text: string) => void
 }
 
-const DRIVERS: Record<RelayChannelConfig['type'], (c: RelayChannelConfig, d: DriverDeps) => Driver> = {
+const DRIVERS: Record<
+  RelayChannelConfig['type'],
+  (c: RelayChannelConfig, d: DriverDeps) => Driver
+> = {
   dingtalk: createDingtalkDriver as (c: RelayChannelConfig, d: DriverDeps) => Driver,
   wecom: createWecomDriver as (c: RelayChannelConfig, d: DriverDeps) => Driver,
   feishu: createFeishuDriver as (c: RelayChannelConfig, d: DriverDeps) => Driver,

@@ -11,8 +11,8 @@ import {
   postJson,
   titleOf,
 } from './_driver.js'
-import { chunkText, type PackChunk } from './_pack.js'
 import { OK, type Outcome, parseJsonObject, permanent, tooLong, transient } from './_outcome.js'
+import { chunkText, type PackChunk } from './_pack.js'
 import { DEFAULT_LIMITS } from './_rate-limit.js'
 import { utf8Bytes } from './_text.js'
 import type { RelayChannelConfig } from './_types.js'
@@ -54,7 +54,9 @@ export function createDingtalkDriver(cfg: RelayChannelConfig, deps: DriverDeps):
   const build = (chunks: PackChunk[]) => {
     const m = mentionsOf(cfg, chunks)
     const ats = [...m.mobiles, ...m.userIds].map((x) => `@${x}`).join(' ')
-    const text = chunks.map((c) => chunkText(c, dialect.blockSep)).join(dialect.blockSep) + (ats ? `${dialect.blockSep}${ats}` : '')
+    const text =
+      chunks.map((c) => chunkText(c, dialect.blockSep)).join(dialect.blockSep) +
+      (ats ? `${dialect.blockSep}${ats}` : '')
     const at = { atMobiles: m.mobiles, atUserIds: m.userIds, isAtAll: m.all }
     return JSON.stringify(
       markdown
@@ -67,7 +69,9 @@ export function createDingtalkDriver(cfg: RelayChannelConfig, deps: DriverDeps):
     limits: cfg.rateLimits ?? DEFAULT_LIMITS.dingtalk ?? [],
     compose: (items) => packWith(items, build, (b) => utf8Bytes(b) <= maxBytes, deps, dialect),
     async send(body) {
-      const url = cfg.secret ? signedDingtalkUrl(cfg.url ?? '', cfg.secret, deps.now()) : (cfg.url ?? '')
+      const url = cfg.secret
+        ? signedDingtalkUrl(cfg.url ?? '', cfg.secret, deps.now())
+        : (cfg.url ?? '')
       const r = await postJson(deps.fetch, url, body, defaultTimeoutMs(cfg))
       if (!isReply(r)) return r
       return classifyReply(r, codeOf('errcode', 'errmsg'), classifyDingtalkCode, parseJsonObject)

@@ -1,9 +1,9 @@
-import type { RelayChannelConfig } from './_types.js'
 import type { Dialect } from './_dialects.js'
+import { byHttpStatus, type Outcome, transient } from './_outcome.js'
 import { type PackChunk, type Packed, type PackSource, packMessage } from './_pack.js'
 import type { Notification } from './_payload.js'
-import { byHttpStatus, type Outcome, transient } from './_outcome.js'
 import type { RateLimit } from './_rate-limit.js'
+import type { RelayChannelConfig } from './_types.js'
 
 // The seam between the delivery queue and one chat API: compose the next message from the queue
 // front, send it, say what the reply means.

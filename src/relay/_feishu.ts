@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto'
-import { codeOf } from './_dingtalk.js'
 import { feishuMarkdown, plainText, type Severity } from './_dialects.js'
+import { codeOf } from './_dingtalk.js'
 import {
   classifyReply,
   type Driver,
@@ -12,8 +12,8 @@ import {
   postJson,
   titleOf,
 } from './_driver.js'
-import { chunkText, type PackChunk } from './_pack.js'
 import { OK, type Outcome, parseJsonObject, permanent, tooLong, transient } from './_outcome.js'
+import { chunkText, type PackChunk } from './_pack.js'
 import { DEFAULT_LIMITS } from './_rate-limit.js'
 import { utf8Bytes } from './_text.js'
 import type { RelayChannelConfig } from './_types.js'
@@ -45,12 +45,20 @@ function feishuCode(b: Record<string, unknown>) {
   return codeOf('StatusCode', 'StatusMessage')(b)
 }
 
-const HEADER_COLOR: Record<Severity, string> = { critical: 'red', warning: 'orange', info: 'blue', none: 'grey' }
+const HEADER_COLOR: Record<Severity, string> = {
+  critical: 'red',
+  warning: 'orange',
+  info: 'blue',
+  none: 'grey',
+}
 
 /** A reserve for "timestamp" and "sign", added at send time. */
 const SIGN_BYTES = 120
 
-export function createFeishuDriver(cfg: RelayChannelConfig, deps: DriverDeps): Driver<Record<string, unknown>> {
+export function createFeishuDriver(
+  cfg: RelayChannelConfig,
+  deps: DriverDeps,
+): Driver<Record<string, unknown>> {
   const card = cfg.msgType !== 'text'
   const dialect = card ? feishuMarkdown : plainText
   const maxBytes = (cfg.maxBytes ?? 20_000) - (cfg.secret ? SIGN_BYTES : 0)
@@ -77,14 +85,20 @@ export function createFeishuDriver(cfg: RelayChannelConfig, deps: DriverDeps): D
   return {
     dialect,
     limits: cfg.rateLimits ?? DEFAULT_LIMITS.feishu ?? [],
-    compose: (items) => packWith(items, build, (b) => utf8Bytes(JSON.stringify(b)) <= maxBytes, deps, dialect),
+    compose: (items) =>
+      packWith(items, build, (b) => utf8Bytes(JSON.stringify(b)) <= maxBytes, deps, dialect),
     async send(message) {
       let body = message
       if (cfg.secret) {
         const ts = Math.floor(deps.now() / 1000)
         body = { timestamp: String(ts), sign: signFeishu(cfg.secret, ts), ...message }
       }
-      const r = await postJson(deps.fetch, cfg.url ?? '', JSON.stringify(body), defaultTimeoutMs(cfg))
+      const r = await postJson(
+        deps.fetch,
+        cfg.url ?? '',
+        JSON.stringify(body),
+        defaultTimeoutMs(cfg),
+      )
       if (!isReply(r)) return r
       return classifyReply(r, feishuCode, classifyFeishuCode, parseJsonObject)
     },

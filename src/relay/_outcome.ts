@@ -53,10 +53,12 @@ export const FIX: Partial<Record<FailureReason, string>> = {
     'the robot requires a security keyword: put one of its keywords in channels[].keywords (the relay writes it into every message)',
   token:
     'the robot token / key / hook id is wrong, or the robot was removed: copy the webhook URL again into channels[].url',
-  ip_whitelist: "add this host's public egress IP to the robot's IP whitelist, or use signing instead",
+  ip_whitelist:
+    "add this host's public egress IP to the robot's IP whitelist, or use signing instead",
   bad_request:
     'the API rejected the message format: check channels[].msgType / template, and report it if the defaults fail',
-  bad_template: 'channels[].bodyTemplate does not render to valid JSON: check its quotes and placeholders',
+  bad_template:
+    'channels[].bodyTemplate does not render to valid JSON: check its quotes and placeholders',
   too_long: 'lower channels[].maxBytes so messages are split smaller',
   io_error: 'check that channels[].path is writable',
   unknown: 'check the channel URL and the API reply in this line',
@@ -66,7 +68,9 @@ export const FIX: Partial<Record<FailureReason, string>> = {
 export function parseJsonObject(text: string): Record<string, unknown> | undefined {
   try {
     const v: unknown = JSON.parse(text)
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined
   } catch {
     return undefined
   }
@@ -79,7 +83,8 @@ export function byHttpStatus(status: number, body: string, retryAfter: string | 
   if (status === 429) return transient('throttled', detail, parseRetryAfter(retryAfter))
   if (status === 408) return transient('timeout', detail)
   if (status >= 500) return transient('server_error', detail)
-  if (status === 401 || status === 403 || status === 404 || status === 410) return permanent('token', detail)
+  if (status === 401 || status === 403 || status === 404 || status === 410)
+    return permanent('token', detail)
   if (status === 413) return tooLong(detail)
   return permanent('bad_request', detail)
 }

@@ -27,7 +27,9 @@ export interface Packed<B> {
 
 /** Joins a chunk into one markup string (channels that send one text field use this). */
 export function chunkText(c: PackChunk, blockSep: string): string {
-  return c.bare ? c.sections.join(blockSep) : [c.rendered.header(c.continued), ...c.sections].join(blockSep)
+  return c.bare
+    ? c.sections.join(blockSep)
+    : [c.rendered.header(c.continued), ...c.sections].join(blockSep)
 }
 
 /** Builds the next message from the front of `sources`: as many whole alerts as fit. */

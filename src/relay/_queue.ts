@@ -1,7 +1,7 @@
 import type { Logger } from '../shared/index.js'
 import type { Driver, QueueItem } from './_driver.js'
 import type { RelayMetrics } from './_metrics.js'
-import { FIX, type FailureReason, type Outcome } from './_outcome.js'
+import { type FailureReason, FIX, type Outcome } from './_outcome.js'
 import type { Notification } from './_payload.js'
 import { createRateLimiter } from './_rate-limit.js'
 import type { RenderedNotification } from './_render.js'
@@ -133,13 +133,17 @@ export function createChannelQueue(o: ChannelQueueOptions): ChannelQueue {
         fix: FIX[outcome.reason] ?? FIX.unknown,
       })
     } else {
-      o.logger.error(`relay: channel ${name} still failing after retries; Alertmanager will retry`, {
-        channel: name,
-        reason: outcome.reason,
-        detail: outcome.detail,
-      })
+      o.logger.error(
+        `relay: channel ${name} still failing after retries; Alertmanager will retry`,
+        {
+          channel: name,
+          reason: outcome.reason,
+          detail: outcome.detail,
+        },
+      )
     }
-    for (const item of items) finish(item, { status, reason: outcome.reason, detail: outcome.detail })
+    for (const item of items)
+      finish(item, { status, reason: outcome.reason, detail: outcome.detail })
   }
 
   const run = async () => {

@@ -1,6 +1,13 @@
 import type { Dialect, Severity } from './_dialects.js'
 import type { Labels, Notification, RelayAlert } from './_payload.js'
-import { clip, formatDuration, formatTime, type Language, renderTemplate, type TemplateVars } from './_text.js'
+import {
+  clip,
+  formatDuration,
+  formatTime,
+  type Language,
+  renderTemplate,
+  type TemplateVars,
+} from './_text.js'
 
 // One notification -> a title, a header block and one block per alert, in a dialect. Channels
 // pack the blocks into messages (./_pack.ts) so a split never cuts an alert in two.
@@ -88,7 +95,11 @@ export function severityOf(labels: Labels): Severity {
   return 'none'
 }
 
-export function renderNotification(n: Notification, d: Dialect, o: RenderOptions): RenderedNotification {
+export function renderNotification(
+  n: Notification,
+  d: Dialect,
+  o: RenderOptions,
+): RenderedNotification {
   const t = T[o.language]
   const firing = n.alerts.filter((a) => a.status === 'firing')
   const resolved = n.alerts.length - firing.length
@@ -101,9 +112,11 @@ export function renderNotification(n: Notification, d: Dialect, o: RenderOptions
     : `${t.resolved}:${resolved}`
   const more = names.length > 1 ? ` +${names.length - 1}` : ''
   let title = `[${counts}] ${t.sev[severity]} · ${alertname}${more}`
-  if (o.template?.title) title = renderTemplate(o.template.title, groupVars(n, o, alertname, severity))
+  if (o.template?.title)
+    title = renderTemplate(o.template.title, groupVars(n, o, alertname, severity))
   title = clip(title.replace(/\s+/g, ' ').trim(), 200)
-  if (o.keywords?.length && !o.keywords.some((k) => title.includes(k))) title = `${title} ${o.keywords[0]}`
+  if (o.keywords?.length && !o.keywords.some((k) => title.includes(k)))
+    title = `${title} ${o.keywords[0]}`
 
   const icon = firing.length ? (severity === 'critical' ? '🔴' : '🟠') : '✅'
   const common = Object.entries(n.commonLabels)
@@ -111,7 +124,9 @@ export function renderNotification(n: Notification, d: Dialect, o: RenderOptions
     .map(([k, v]) => `${k}=${v}`)
     .join(', ')
   const header = (continued: boolean) => {
-    const lines = [d.heading(d.severity(severity, `${icon} ${d.esc(title)}${continued ? t.continued : ''}`))]
+    const lines = [
+      d.heading(d.severity(severity, `${icon} ${d.esc(title)}${continued ? t.continued : ''}`)),
+    ]
     if (!continued) {
       if (common) lines.push(d.item(t.group, d.esc(clip(common, 600))))
       if (n.receiver) lines.push(d.item(t.receiver, d.esc(n.receiver)))
@@ -133,7 +148,9 @@ function renderAlert(a: RelayAlert, n: Notification, d: Dialect, o: RenderOption
   const icon = a.status === 'firing' ? (sev === 'critical' ? '🔴' : '🟠') : '✅'
   const state = a.status === 'firing' ? t.firing : t.resolved
   const lines = [
-    d.bold(d.severity(sev, `${icon} ${state} · ${t.sev[sev]} · ${d.esc(a.labels.alertname ?? 'alert')}`)),
+    d.bold(
+      d.severity(sev, `${icon} ${state} · ${t.sev[sev]} · ${d.esc(a.labels.alertname ?? 'alert')}`),
+    ),
   ]
   const summary = a.annotations.summary ?? a.annotations.title ?? a.annotations.message
   if (summary) lines.push(d.item(t.summary, d.esc(summary)))
@@ -156,7 +173,8 @@ function renderAlert(a: RelayAlert, n: Notification, d: Dialect, o: RenderOption
       ),
     )
   }
-  if (a.status === 'resolved' && a.endsAt) lines.push(d.item(t.ended, formatTime(a.endsAt, o.timeZone)))
+  if (a.status === 'resolved' && a.endsAt)
+    lines.push(d.item(t.ended, formatTime(a.endsAt, o.timeZone)))
   const links = linksOf(a, n, o)
     .map(([k, u]) => d.link(t[k], u))
     .join(d.linkSep)
@@ -173,7 +191,8 @@ export function linksOf(a: RelayAlert, n: Notification, o: RenderOptions): [Link
   if (a.status === 'firing' && silence) out.push(['silence', silence])
   const dash = a.dashboardURL ?? a.panelURL ?? a.annotations.dashboard_url ?? o.dashboardUrl
   if (dash && /^https?:\/\//.test(dash)) out.push(['dashboard', dash])
-  const runbook = a.annotations.runbook_url ?? a.annotations.runbook ?? n.commonAnnotations.runbook_url
+  const runbook =
+    a.annotations.runbook_url ?? a.annotations.runbook ?? n.commonAnnotations.runbook_url
   if (runbook && /^https?:\/\//.test(runbook)) out.push(['runbook', runbook])
   return out
 }
@@ -187,7 +206,12 @@ export function silenceUrl(labels: Labels, externalURL: string | undefined): str
   return `${externalURL.replace(/\/+$/, '')}/#/silences/new?filter=${encodeURIComponent(`{${matchers}}`)}`
 }
 
-function groupVars(n: Notification, o: RenderOptions, alertname: string, severity: Severity): TemplateVars {
+function groupVars(
+  n: Notification,
+  o: RenderOptions,
+  alertname: string,
+  severity: Severity,
+): TemplateVars {
   const firing = n.alerts.filter((a) => a.status === 'firing').length
   return {
     status: n.status,

@@ -9,15 +9,22 @@ const MODEL_LABELS = ['model', 'model_name', 'gen_ai_request_model', 'served_mod
 function valuesOf(key: string, a: RelayAlert, n: Notification): string[] {
   if (key === 'receiver') return [n.receiver]
   if (key === 'status') return [a.status]
-  if (key === 'model') return MODEL_LABELS.map((k) => a.labels[k]).filter((v): v is string => v !== undefined)
+  if (key === 'model')
+    return MODEL_LABELS.map((k) => a.labels[k]).filter((v): v is string => v !== undefined)
   const v = a.labels[key]
   return [v ?? '']
 }
 
 /** Throws SyntaxError for a bad matchRe (checked when the hook is created). */
-export function compileMatchers(cfg: RelayChannelConfig): (a: RelayAlert, n: Notification) => boolean {
-  const exact = Object.entries(cfg.match ?? {}).map(([k, v]) => [k, new Set(Array.isArray(v) ? v : [v])] as const)
-  const re = Object.entries(cfg.matchRe ?? {}).map(([k, v]) => [k, new RegExp(`^(?:${v})$`)] as const)
+export function compileMatchers(
+  cfg: RelayChannelConfig,
+): (a: RelayAlert, n: Notification) => boolean {
+  const exact = Object.entries(cfg.match ?? {}).map(
+    ([k, v]) => [k, new Set(Array.isArray(v) ? v : [v])] as const,
+  )
+  const re = Object.entries(cfg.matchRe ?? {}).map(
+    ([k, v]) => [k, new RegExp(`^(?:${v})$`)] as const,
+  )
   return (a, n) =>
     exact.every(([k, set]) => valuesOf(k, a, n).some((v) => set.has(v))) &&
     re.every(([k, r]) => valuesOf(k, a, n).some((v) => r.test(v)))
@@ -28,7 +35,9 @@ export function routeNotification(
   cfg: RelayChannelConfig,
   matches: (a: RelayAlert, n: Notification) => boolean,
 ): Notification | undefined {
-  const alerts = n.alerts.filter((a) => (cfg.sendResolved || a.status === 'firing') && matches(a, n))
+  const alerts = n.alerts.filter(
+    (a) => (cfg.sendResolved || a.status === 'firing') && matches(a, n),
+  )
   if (alerts.length === 0) return undefined
   if (alerts.length === n.alerts.length) return n
   const status = alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved'

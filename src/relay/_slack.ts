@@ -1,7 +1,16 @@
 import { slackMrkdwn } from './_dialects.js'
-import { type Driver, type DriverDeps, defaultTimeoutMs, isReply, mentionsOf, packWith, postJson, titleOf } from './_driver.js'
-import type { PackChunk } from './_pack.js'
+import {
+  type Driver,
+  type DriverDeps,
+  defaultTimeoutMs,
+  isReply,
+  mentionsOf,
+  packWith,
+  postJson,
+  titleOf,
+} from './_driver.js'
 import { byHttpStatus, type Outcome, permanent } from './_outcome.js'
+import type { PackChunk } from './_pack.js'
 import { DEFAULT_LIMITS } from './_rate-limit.js'
 import { utf8Bytes } from './_text.js'
 import type { RelayChannelConfig } from './_types.js'
@@ -12,7 +21,11 @@ import type { RelayChannelConfig } from './_types.js'
 const MAX_BLOCKS = 50
 const MAX_SECTION_CHARS = 3000
 
-export function classifySlackReply(status: number, body: string, retryAfter: string | null): Outcome {
+export function classifySlackReply(
+  status: number,
+  body: string,
+  retryAfter: string | null,
+): Outcome {
   if (status === 400 && /invalid_payload|too_long|invalid_blocks/.test(body)) {
     return permanent('bad_request', `HTTP 400 ${body.slice(0, 200)}`)
   }
@@ -46,7 +59,12 @@ export function createSlackDriver(cfg: RelayChannelConfig, deps: DriverDeps): Dr
     limits: cfg.rateLimits ?? DEFAULT_LIMITS.slack ?? [],
     compose: (items) => packWith(items, build, fits, deps, d),
     async send(body) {
-      const r = await postJson(deps.fetch, cfg.url ?? '', JSON.stringify(body), defaultTimeoutMs(cfg))
+      const r = await postJson(
+        deps.fetch,
+        cfg.url ?? '',
+        JSON.stringify(body),
+        defaultTimeoutMs(cfg),
+      )
       if (!isReply(r)) return r
       return classifySlackReply(r.status, r.text, r.retryAfter)
     },

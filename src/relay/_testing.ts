@@ -5,7 +5,7 @@ import { parseConfig } from '../config/index.js'
 import { createLogger, type Logger } from '../shared/index.js'
 import { listSharedFixtures, REPO_ROOT } from '../testing/index.js'
 import type { RelayConfig } from './_types.js'
-import { createAlertmanagerHook, type AlertmanagerHookOptions } from './hook.js'
+import { type AlertmanagerHookOptions, createAlertmanagerHook } from './hook.js'
 
 // Helpers for the relay's own tests (not shipped: dist/relay/_testing.js is only imported by tests).
 
@@ -76,7 +76,11 @@ export function startHook(
 }
 
 /** The value of one sample from a registry, 0 when absent. */
-export async function metricValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
   const m = registry.getSingleMetric(name)
   if (!m) return 0
   const data = await m.get()

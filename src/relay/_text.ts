@@ -43,7 +43,12 @@ const UNITS: Record<Language, [string, string, string, string]> = {
 /** The two largest units: "1h5m", "3d2h", "42s"; zh "1小时5分". */
 export function formatDuration(ms: number, lang: Language): string {
   const total = Math.max(0, Math.floor(ms / 1000))
-  const values = [Math.floor(total / 86400), Math.floor(total / 3600) % 24, Math.floor(total / 60) % 60, total % 60]
+  const values = [
+    Math.floor(total / 86400),
+    Math.floor(total / 3600) % 24,
+    Math.floor(total / 60) % 60,
+    total % 60,
+  ]
   const first = values.findIndex((v) => v > 0)
   if (first === -1) return `0${UNITS[lang][3]}`
   const out: string[] = []
@@ -96,10 +101,17 @@ export type TemplateVars = Readonly<Record<string, string | Readonly<Record<stri
  * `{{name}}` and `{{map.key}}` placeholders; unknown ones become ''. `escape` transforms each
  * inserted value (JSON-escaping for webhook body templates). `{{raw:name}}` skips escaping.
  */
-export function renderTemplate(template: string, vars: TemplateVars, escape: (s: string) => string = (s) => s): string {
-  return template.replace(/\{\{\s*(raw:)?([A-Za-z_][\w]*)(?:\.([^}\s]+))?\s*\}\}/g, (_m, raw, name: string, key) => {
-    const v = vars[name]
-    const s = typeof v === 'string' ? v : key !== undefined && v ? (v[key] ?? '') : ''
-    return raw ? s : escape(s)
-  })
+export function renderTemplate(
+  template: string,
+  vars: TemplateVars,
+  escapeValue: (s: string) => string = (s) => s,
+): string {
+  return template.replace(
+    /\{\{\s*(raw:)?([A-Za-z_][\w]*)(?:\.([^}\s]+))?\s*\}\}/g,
+    (_m, raw, name: string, key) => {
+      const v = vars[name]
+      const s = typeof v === 'string' ? v : key !== undefined && v ? (v[key] ?? '') : ''
+      return raw ? s : escapeValue(s)
+    },
+  )
 }

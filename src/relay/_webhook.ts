@@ -1,8 +1,15 @@
 import { appendFile } from 'node:fs/promises'
 import { plainText, wecomMarkdownV2 } from './_dialects.js'
-import { type Driver, type DriverDeps, defaultTimeoutMs, isReply, type QueueItem, postJson } from './_driver.js'
-import { chunkText } from './_pack.js'
+import {
+  type Driver,
+  type DriverDeps,
+  defaultTimeoutMs,
+  isReply,
+  postJson,
+  type QueueItem,
+} from './_driver.js'
 import { byHttpStatus, OK, permanent } from './_outcome.js'
+import { chunkText } from './_pack.js'
 import { DEFAULT_LIMITS } from './_rate-limit.js'
 import { renderTemplate } from './_text.js'
 import type { RelayChannelConfig } from './_types.js'
@@ -12,13 +19,19 @@ import type { RelayChannelConfig } from './_types.js'
 
 function whole(items: readonly QueueItem[]) {
   const first = items[0] as QueueItem
-  const text = chunkText({ rendered: first.rendered, continued: false, sections: first.rendered.sections }, '\n\n')
+  const text = chunkText(
+    { rendered: first.rendered, continued: false, sections: first.rendered.sections },
+    '\n\n',
+  )
   return { item: first, text, taken: [first.rendered.sections.length - first.next] }
 }
 
 const jsonEscape = (s: string) => JSON.stringify(s).slice(1, -1)
 
-export function createWebhookDriver(cfg: RelayChannelConfig, deps: DriverDeps): Driver<string | undefined> {
+export function createWebhookDriver(
+  cfg: RelayChannelConfig,
+  deps: DriverDeps,
+): Driver<string | undefined> {
   return {
     dialect: plainText,
     limits: cfg.rateLimits ?? DEFAULT_LIMITS.webhook ?? [],
@@ -49,8 +62,15 @@ export function createWebhookDriver(cfg: RelayChannelConfig, deps: DriverDeps): 
       }
     },
     async send(body) {
-      if (body === undefined) return permanent('bad_template', 'bodyTemplate did not render to valid JSON')
-      const r = await postJson(deps.fetch, cfg.url ?? '', body, defaultTimeoutMs(cfg), cfg.headers ?? {})
+      if (body === undefined)
+        return permanent('bad_template', 'bodyTemplate did not render to valid JSON')
+      const r = await postJson(
+        deps.fetch,
+        cfg.url ?? '',
+        body,
+        defaultTimeoutMs(cfg),
+        cfg.headers ?? {},
+      )
       return isReply(r) ? byHttpStatus(r.status, r.text, r.retryAfter) : r
     },
   }
@@ -87,7 +107,10 @@ export function createFileDriver(cfg: RelayChannelConfig, deps: DriverDeps): Dri
         await appendFile(cfg.path ?? '', line, 'utf8')
         return OK
       } catch (err) {
-        return permanent('io_error', `cannot append to ${cfg.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+        return permanent(
+          'io_error',
+          `cannot append to ${cfg.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        )
       }
     },
   }

@@ -1,5 +1,5 @@
-import { codeOf } from './_dingtalk.js'
 import { plainText, wecomMarkdown, wecomMarkdownV2 } from './_dialects.js'
+import { codeOf } from './_dingtalk.js'
 import {
   classifyReply,
   type Driver,
@@ -10,8 +10,8 @@ import {
   packWith,
   postJson,
 } from './_driver.js'
-import { chunkText, type PackChunk } from './_pack.js'
 import { OK, type Outcome, parseJsonObject, permanent, tooLong, transient } from './_outcome.js'
+import { chunkText, type PackChunk } from './_pack.js'
 import { DEFAULT_LIMITS } from './_rate-limit.js'
 import { utf8Bytes } from './_text.js'
 import type { RelayChannelConfig } from './_types.js'
@@ -25,7 +25,8 @@ export function classifyWecomCode(code: number, detail: string): Outcome {
   if (code === 45009 || code === 45033) return transient('throttled', detail, 60_000)
   if (code === -1) return transient('busy', detail)
   if (code === 40058 || code === 40059) return tooLong(detail)
-  if (code === 93000 || code === 40013 || code === 40014 || code === 42001) return permanent('token', detail)
+  if (code === 93000 || code === 40013 || code === 40014 || code === 42001)
+    return permanent('token', detail)
   if (code === 60020) return permanent('ip_whitelist', detail)
   return permanent('bad_request', detail)
 }
@@ -33,8 +34,10 @@ export function classifyWecomCode(code: number, detail: string): Outcome {
 type WecomType = 'markdown' | 'markdown_v2' | 'text'
 
 export function createWecomDriver(cfg: RelayChannelConfig, deps: DriverDeps): Driver<string> {
-  const type: WecomType = cfg.msgType === 'text' || cfg.msgType === 'markdown_v2' ? cfg.msgType : 'markdown'
-  const dialect = type === 'markdown' ? wecomMarkdown : type === 'markdown_v2' ? wecomMarkdownV2 : plainText
+  const type: WecomType =
+    cfg.msgType === 'text' || cfg.msgType === 'markdown_v2' ? cfg.msgType : 'markdown'
+  const dialect =
+    type === 'markdown' ? wecomMarkdown : type === 'markdown_v2' ? wecomMarkdownV2 : plainText
   const maxBytes = cfg.maxBytes ?? (type === 'text' ? 2048 : 4096)
   const contentOf = (chunks: PackChunk[]) => {
     const text = chunks.map((c) => chunkText(c, dialect.blockSep)).join(dialect.blockSep)
@@ -45,7 +48,8 @@ export function createWecomDriver(cfg: RelayChannelConfig, deps: DriverDeps): Dr
   }
   const build = (chunks: PackChunk[]) => {
     const content = contentOf(chunks)
-    if (type !== 'text') return { content, body: JSON.stringify({ msgtype: type, [type]: { content } }) }
+    if (type !== 'text')
+      return { content, body: JSON.stringify({ msgtype: type, [type]: { content } }) }
     const m = mentionsOf(cfg, chunks)
     const text = {
       content,

@@ -40,7 +40,12 @@ async function postAlerts(amUrl: string, alerts: unknown[]): Promise<void> {
 
 function alert(name: string, endsAt: Date) {
   return {
-    labels: { alertname: name, severity: 'critical', model: 'qwen3-4b-instruct-2507', instance: '127.0.0.1:8000' },
+    labels: {
+      alertname: name,
+      severity: 'critical',
+      model: 'qwen3-4b-instruct-2507',
+      instance: '127.0.0.1:8000',
+    },
     annotations: { summary: `${name} 测试`, description: 'GPU 显存使用率 95%' },
     startsAt: new Date(Date.now() - 60_000).toISOString(),
     endsAt: endsAt.toISOString(),
@@ -48,7 +53,9 @@ function alert(name: string, endsAt: Date) {
   }
 }
 
-test('a real Alertmanager posts to the relay; firing and resolved arrive; a transient outage delivers exactly once', { timeout: 90_000 }, async (t) => {
+test('a real Alertmanager posts to the relay; firing and resolved arrive; a transient outage delivers exactly once', {
+  timeout: 90_000,
+}, async (t) => {
   const fake = await startFakeDingtalk({ secret: SECRET, keywords: ['LLM'] })
   t.after(() => fake.close())
   const { logger, lines } = captureLogger()
@@ -59,32 +66,53 @@ test('a real Alertmanager posts to the relay; firing and resolved arrive; a tran
     config: relayConfig({
       hookToken: 'am-token',
       retry: { maxAttempts: 2, initialBackoffMs: 100, maxBackoffMs: 200 },
-      channels: [{ name: 'ops', type: 'dingtalk', url: fake.url, secret: SECRET, keywords: ['LLM'] }],
+      channels: [
+        { name: 'ops', type: 'dingtalk', url: fake.url, secret: SECRET, keywords: ['LLM'] },
+      ],
     }),
   })
   t.after(() => relay.close())
-  const am = await startAlertmanager({ configYaml: amConfig(`${relay.url}${HOOK_PATH}`, 'am-token') })
+  const am = await startAlertmanager({
+    configYaml: amConfig(`${relay.url}${HOOK_PATH}`, 'am-token'),
+  })
   t.after(() => am.close())
 
   const texts = (name: string) =>
-    fake.accepted.map((r) => (r.json as { markdown: { text: string } }).markdown.text).filter((x) => x.includes(name))
+    fake.accepted
+      .map((r) => (r.json as { markdown: { text: string } }).markdown.text)
+      .filter((x) => x.includes(name))
 
   await postAlerts(am.url, [alert('LLMGPUMemoryHigh', new Date(Date.now() + 300_000))])
-  const firing = await waitUntil('firing message', async () => texts('LLMGPUMemoryHigh').find((x) => x.includes('告警中')), { timeoutMs: 20_000 })
+  const firing = await waitUntil(
+    'firing message',
+    async () => texts('LLMGPUMemoryHigh').find((x) => x.includes('告警中')),
+    { timeoutMs: 20_000 },
+  )
   assert.match(firing, /严重/)
   assert.match(firing, /\+08:00/)
   await postAlerts(am.url, [alert('LLMGPUMemoryHigh', new Date(Date.now() - 1000))])
-  const resolved = await waitUntil('resolved message', async () => texts('LLMGPUMemoryHigh').find((x) => x.includes('已恢复')), { timeoutMs: 20_000 })
+  const resolved = await waitUntil(
+    'resolved message',
+    async () => texts('LLMGPUMemoryHigh').find((x) => x.includes('已恢复')),
+    { timeoutMs: 20_000 },
+  )
   assert.match(resolved, /持续/)
 
   // The robot fails 5 times: the relay's 2 attempts fail, it answers 503, Alertmanager retries.
   fake.failNext(5, 'busy')
   await postAlerts(am.url, [alert('LLMKVCacheHigh', new Date(Date.now() + 300_000))])
-  await waitUntil('delivery after the outage', async () => (texts('LLMKVCacheHigh').length > 0 ? true : undefined), { timeoutMs: 40_000 })
+  await waitUntil(
+    'delivery after the outage',
+    async () => (texts('LLMKVCacheHigh').length > 0 ? true : undefined),
+    { timeoutMs: 40_000 },
+  )
   await new Promise((r) => setTimeout(r, 2500))
   assert.equal(texts('LLMKVCacheHigh').length, 1, 'exactly once')
   const failed = fake.requests.filter((r) => r.reply !== 'reset' && !r.reply.accept)
   assert.equal(failed.length, 5, 'the outage was real')
-  assert.ok(lines.some((l) => /still failing after retries/.test(l)), 'the relay answered 5xx at least once')
+  assert.ok(
+    lines.some((l) => /still failing after retries/.test(l)),
+    'the relay answered 5xx at least once',
+  )
   assert.ok(lines.every((l) => !l.includes(SECRET) && !l.includes('am-token')))
 })

@@ -20,7 +20,11 @@ test('every payload reaches every channel, accepted by each fake', async (t) => 
   const clock = fakeClock()
   const now = clock.now
   const fakes: Record<string, FakeChat> = {
-    ding: await startFakeDingtalk({ secret: 'SECabc', keywords: ['告警', 'FIRING', 'RESOLVED', '已恢复'], now }),
+    ding: await startFakeDingtalk({
+      secret: 'SECabc',
+      keywords: ['告警', 'FIRING', 'RESOLVED', '已恢复'],
+      now,
+    }),
     dingText: await startFakeDingtalk({ now }),
     wecom: await startFakeWecom({ now }),
     wecomV2: await startFakeWecom({ now }),
@@ -36,10 +40,27 @@ test('every payload reaches every channel, accepted by each fake', async (t) => 
       dedupeWindowMs: 0,
       channels: [
         { name: 'ding', type: 'dingtalk', url: fakes.ding?.url, secret: 'SECabc' },
-        { name: 'dingText', type: 'dingtalk', msgType: 'text', url: fakes.dingText?.url, language: 'en' },
-        { name: 'wecom', type: 'wecom', url: fakes.wecom?.url, mentions: { userIds: ['zhangsan'] } },
+        {
+          name: 'dingText',
+          type: 'dingtalk',
+          msgType: 'text',
+          url: fakes.dingText?.url,
+          language: 'en',
+        },
+        {
+          name: 'wecom',
+          type: 'wecom',
+          url: fakes.wecom?.url,
+          mentions: { userIds: ['zhangsan'] },
+        },
         { name: 'wecomV2', type: 'wecom', msgType: 'markdown_v2', url: fakes.wecomV2?.url },
-        { name: 'wecomText', type: 'wecom', msgType: 'text', url: fakes.wecomText?.url, language: 'en' },
+        {
+          name: 'wecomText',
+          type: 'wecom',
+          msgType: 'text',
+          url: fakes.wecomText?.url,
+          language: 'en',
+        },
         { name: 'feishu', type: 'feishu', url: fakes.feishu?.url, secret: 'demo' },
         { name: 'slack', type: 'slack', url: fakes.slack?.url, language: 'en' },
         { name: 'hook', type: 'webhook', url: fakes.hook?.url },
@@ -55,19 +76,32 @@ test('every payload reaches every channel, accepted by each fake', async (t) => 
   for (const { name, body } of payloads) {
     const r = await hook.deliver(body)
     assert.equal(r.httpStatus, 200, `${name}: ${JSON.stringify(r.body)}`)
-    assert.ok(Object.values(r.body.channels ?? {}).every((s) => s === 'delivered'), `${name}: ${JSON.stringify(r.body.channels)}`)
+    assert.ok(
+      Object.values(r.body.channels ?? {}).every((s) => s === 'delivered'),
+      `${name}: ${JSON.stringify(r.body.channels)}`,
+    )
   }
   for (const [name, f] of Object.entries(fakes)) {
     const refused = f.requests.filter((x) => x.reply === 'reset' || !x.reply.accept)
-    assert.deepEqual(refused.map((x) => (x.reply === 'reset' ? 'reset' : x.reply.body)), [], `${name} refused nothing`)
+    assert.deepEqual(
+      refused.map((x) => (x.reply === 'reset' ? 'reset' : x.reply.body)),
+      [],
+      `${name} refused nothing`,
+    )
     assert.ok(f.accepted.length >= payloads.length, `${name}: ${f.accepted.length} messages`)
   }
-  assert.equal(fakes.hook?.accepted.length, payloads.length, 'webhook: one request per notification')
+  assert.equal(
+    fakes.hook?.accepted.length,
+    payloads.length,
+    'webhook: one request per notification',
+  )
   assert.equal(fakes.hook?.accepted[0]?.body, payloads[0]?.body, 'webhook: the payload as is')
   const lines = readFileSync(file, 'utf8').trim().split('\n')
   assert.equal(lines.length, payloads.length)
   assert.ok(lines.every((l) => typeof JSON.parse(l).title === 'string'))
-  const big = sharedPayloads().find((p) => p.name === 'am025b-resolved-escaped-receiver-long-zh.json') ?? {
+  const big = sharedPayloads().find(
+    (p) => p.name === 'am025b-resolved-escaped-receiver-long-zh.json',
+  ) ?? {
     body: localPayload('am025b-resolved-escaped-receiver-long-zh.json'),
   }
   assert.ok(big.body.length > 4096, 'a payload bigger than a WeCom message exercises splitting')
@@ -82,7 +116,14 @@ test('routing by severity, model and receiver; sendResolved: false', async (t) =
   const { hook } = startHook(
     {
       channels: [
-        { name: 'pager', type: 'webhook', url: pager.url, match: { severity: 'critical' }, sendResolved: false, bodyTemplate: '{"text":"{{title}}","n":{{count}}}' },
+        {
+          name: 'pager',
+          type: 'webhook',
+          url: pager.url,
+          match: { severity: 'critical' },
+          sendResolved: false,
+          bodyTemplate: '{"text":"{{title}}","n":{{count}}}',
+        },
         { name: 'qwen', type: 'wecom', url: qwen.url, matchRe: { model: 'Qwen/.*' } },
         { name: 'other', type: 'wecom', url: other.url, match: { receiver: 'someone-else' } },
       ],
@@ -96,7 +137,11 @@ test('routing by severity, model and receiver; sendResolved: false', async (t) =
   const crit = await hook.deliver(localPayload('am025-firing-zh-critical-single.json'))
   assert.deepEqual(crit.body.channels, { pager: 'delivered', qwen: 'delivered', other: 'skipped' })
   const resolved = await hook.deliver(localPayload('am025b-resolved-escaped-receiver-long-zh.json'))
-  assert.equal(resolved.body.channels?.pager, 'skipped', 'resolved not sent where sendResolved is false')
+  assert.equal(
+    resolved.body.channels?.pager,
+    'skipped',
+    'resolved not sent where sendResolved is false',
+  )
   assert.equal(pager.accepted.length, 1)
   const sent = pager.accepted[0]?.json as { text: string; n: number }
   assert.equal(sent.n, 1)

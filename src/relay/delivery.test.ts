@@ -13,16 +13,34 @@ const TOKEN = 'tok-very-secret-123'
 function withGroup(body: string, i: number): string {
   const p = JSON.parse(body)
   p.groupKey = `${p.groupKey}-${i}`
-  p.alerts = p.alerts.map((a: { labels: Record<string, string> }) => ({ ...a, labels: { ...a.labels, shard: String(i) } }))
+  p.alerts = p.alerts.map((a: { labels: Record<string, string> }) => ({
+    ...a,
+    labels: { ...a.labels, shard: String(i) },
+  }))
   return JSON.stringify(p)
 }
 
-async function dingtalkSetup(t: import('node:test').TestContext, relay: Record<string, unknown> = {}, fakeOpts = {}) {
+async function dingtalkSetup(
+  t: import('node:test').TestContext,
+  relay: Record<string, unknown> = {},
+  fakeOpts = {},
+) {
   const clock = fakeClock()
-  const fake = await startFakeDingtalk({ token: TOKEN, secret: SECRET, keywords: ['LLM'], now: clock.now, ...fakeOpts })
+  const fake = await startFakeDingtalk({
+    token: TOKEN,
+    secret: SECRET,
+    keywords: ['LLM'],
+    now: clock.now,
+    ...fakeOpts,
+  })
   t.after(() => fake.close())
   const h = startHook(
-    { channels: [{ name: 'ops', type: 'dingtalk', url: fake.url, secret: SECRET, keywords: ['LLM'] }], ...relay },
+    {
+      channels: [
+        { name: 'ops', type: 'dingtalk', url: fake.url, secret: SECRET, keywords: ['LLM'] },
+      ],
+      ...relay,
+    },
     {},
     clock,
   )
@@ -41,8 +59,18 @@ test('a transient failure is retried and delivered exactly once', async (t) => {
     assert.equal(fake.requests.length, 3, kind)
     assert.deepEqual(clock.slept, [1000, 2000], 'exponential backoff')
     const reason = kind === 'busy' ? 'busy' : kind === 'http500' ? 'server_error' : 'network'
-    assert.equal(await metricValue(registry, 'inferwatch_relay_failures_total', { channel: 'ops', reason }), 2, kind)
-    assert.equal(await metricValue(registry, 'inferwatch_relay_notifications_total', { channel: 'ops', status: 'delivered' }), 1)
+    assert.equal(
+      await metricValue(registry, 'inferwatch_relay_failures_total', { channel: 'ops', reason }),
+      2,
+      kind,
+    )
+    assert.equal(
+      await metricValue(registry, 'inferwatch_relay_notifications_total', {
+        channel: 'ops',
+        status: 'delivered',
+      }),
+      1,
+    )
   }
 })
 
@@ -54,15 +82,28 @@ test('a persistent failure answers 5xx; the Alertmanager retry delivers once it 
   assert.equal(r.body.error?.code, 'RELAY_DELIVERY_FAILED')
   assert.equal(fake.accepted.length, 0)
   assert.equal(fake.requests.length, 4, 'retry.maxAttempts')
-  assert.equal(await metricValue(registry, 'inferwatch_relay_notifications_total', { channel: 'ops', status: 'failed' }), 1)
+  assert.equal(
+    await metricValue(registry, 'inferwatch_relay_notifications_total', {
+      channel: 'ops',
+      status: 'failed',
+    }),
+    1,
+  )
   fake.failNext(0)
   const again = await hook.deliver(FIRING)
   assert.equal(again.httpStatus, 200)
   assert.equal(fake.accepted.length, 1)
   const third = await hook.deliver(FIRING)
-  assert.deepEqual(third.body.channels, { ops: 'duplicate' }, 'a repeat within the window is dropped')
+  assert.deepEqual(
+    third.body.channels,
+    { ops: 'duplicate' },
+    'a repeat within the window is dropped',
+  )
   assert.equal(fake.accepted.length, 1)
-  assert.ok(lines.every((l) => !l.includes(TOKEN) && !l.includes(SECRET)), 'no secret in logs')
+  assert.ok(
+    lines.every((l) => !l.includes(TOKEN) && !l.includes(SECRET)),
+    'no secret in logs',
+  )
 })
 
 test('a retry that arrives while the first delivery is pending joins it: nothing is sent twice', async (t) => {
@@ -75,7 +116,12 @@ test('a retry that arrives while the first delivery is pending joins it: nothing
   })
   const { hook } = startHook(
     { hookTimeoutMs: 30, channels: [{ name: 'ops', type: 'dingtalk', url: fake.url }] },
-    { sleep: async (ms) => { clock.advance(ms); await gate } },
+    {
+      sleep: async (ms) => {
+        clock.advance(ms)
+        await gate
+      },
+    },
     clock,
   )
   t.after(() => hook.close())
@@ -94,16 +140,48 @@ test('a retry that arrives while the first delivery is pending joins it: nothing
 
 test('a permanent config error answers 2xx, is counted and logged with the fix, without secrets', async (t) => {
   const cases = [
-    { url: (u: string) => u.replace(TOKEN, 'wrong-token-xyz'), secret: SECRET, reason: 'token', fix: /copy the webhook URL again/ },
-    { url: (u: string) => u, secret: 'SECwrongsecretvalue', reason: 'signature', fix: /signing secret/ },
-    { url: (u: string) => u, secret: SECRET, keywords: [], reason: 'keyword', fix: /keyword/, body: FIRING.replace(/LLM/g, 'X') },
+    {
+      url: (u: string) => u.replace(TOKEN, 'wrong-token-xyz'),
+      secret: SECRET,
+      reason: 'token',
+      fix: /copy the webhook URL again/,
+    },
+    {
+      url: (u: string) => u,
+      secret: 'SECwrongsecretvalue',
+      reason: 'signature',
+      fix: /signing secret/,
+    },
+    {
+      url: (u: string) => u,
+      secret: SECRET,
+      keywords: [],
+      reason: 'keyword',
+      fix: /keyword/,
+      body: FIRING.replace(/LLM/g, 'X'),
+    },
   ]
   for (const c of cases) {
     const clock = fakeClock()
-    const fake = await startFakeDingtalk({ token: TOKEN, secret: SECRET, keywords: ['LLM'], now: clock.now })
+    const fake = await startFakeDingtalk({
+      token: TOKEN,
+      secret: SECRET,
+      keywords: ['LLM'],
+      now: clock.now,
+    })
     t.after(() => fake.close())
     const { hook, registry, lines } = startHook(
-      { channels: [{ name: 'ops', type: 'dingtalk', url: c.url(fake.url), secret: c.secret, keywords: c.keywords }] },
+      {
+        channels: [
+          {
+            name: 'ops',
+            type: 'dingtalk',
+            url: c.url(fake.url),
+            secret: c.secret,
+            keywords: c.keywords,
+          },
+        ],
+      },
       {},
       clock,
     )
@@ -112,17 +190,38 @@ test('a permanent config error answers 2xx, is counted and logged with the fix, 
     assert.equal(r.httpStatus, 200, c.reason)
     assert.deepEqual(r.body.channels, { ops: 'rejected' })
     assert.equal(fake.requests.length, 1, 'not retried: retrying cannot help')
-    assert.equal(await metricValue(registry, 'inferwatch_relay_failures_total', { channel: 'ops', reason: c.reason }), 1)
-    assert.equal(await metricValue(registry, 'inferwatch_relay_notifications_total', { channel: 'ops', status: 'rejected' }), 1)
+    assert.equal(
+      await metricValue(registry, 'inferwatch_relay_failures_total', {
+        channel: 'ops',
+        reason: c.reason,
+      }),
+      1,
+    )
+    assert.equal(
+      await metricValue(registry, 'inferwatch_relay_notifications_total', {
+        channel: 'ops',
+        status: 'rejected',
+      }),
+      1,
+    )
     const line = lines.find((l) => l.includes('rejected the message'))
     assert.ok(line, 'logged loudly')
     assert.match(line, /ERROR/)
     assert.match(line, c.fix)
     for (const l of lines) {
-      assert.ok(!l.includes(TOKEN) && !l.includes('wrong-token-xyz') && !l.includes(SECRET) && !l.includes(c.secret), l)
+      assert.ok(
+        !l.includes(TOKEN) &&
+          !l.includes('wrong-token-xyz') &&
+          !l.includes(SECRET) &&
+          !l.includes(c.secret),
+        l,
+      )
     }
     const metrics = await registry.metrics()
-    assert.ok(!metrics.includes(TOKEN) && !metrics.includes('127.0.0.1'), 'metrics carry the channel name, not the URL')
+    assert.ok(
+      !metrics.includes(TOKEN) && !metrics.includes('127.0.0.1'),
+      'metrics carry the channel name, not the URL',
+    )
   }
 })
 
@@ -131,12 +230,21 @@ test('a burst never trips the rate limit: queued, coalesced, nothing dropped', a
   const bodies = Array.from({ length: 60 }, (_, i) => withGroup(FIRING, i))
   const replies = await Promise.all(bodies.map((b) => hook.deliver(b)))
   assert.ok(replies.every((r) => r.httpStatus === 200))
-  const codes = fake.requests.map((r) => (r.reply === 'reset' ? 'reset' : JSON.parse(r.reply.body).errcode))
-  assert.ok(codes.every((c) => c === 0), `every request accepted: ${codes.join(',')}`)
+  const codes = fake.requests.map((r) =>
+    r.reply === 'reset' ? 'reset' : JSON.parse(r.reply.body).errcode,
+  )
+  assert.ok(
+    codes.every((c) => c === 0),
+    `every request accepted: ${codes.join(',')}`,
+  )
   assert.ok(fake.accepted.length < 30, `coalesced into ${fake.accepted.length} messages`)
   const text = fake.accepted.map((r) => JSON.stringify(r.json)).join('\n')
   for (let i = 0; i < 60; i++) {
-    assert.equal(text.match(new RegExp(`shard=${i}(?!\\d)`, 'g'))?.length, 3, `all 3 alerts of notification ${i} arrive once`)
+    assert.equal(
+      text.match(new RegExp(`shard=${i}(?!\\d)`, 'g'))?.length,
+      3,
+      `all 3 alerts of notification ${i} arrive once`,
+    )
   }
   for (let i = 20; i < fake.accepted.length; i++) {
     const a = fake.accepted[i - 20]?.atMs ?? 0
@@ -149,7 +257,11 @@ test('dedupe drops repeats only within the window; reminders after it go out', a
   assert.deepEqual((await hook.deliver(FIRING)).body.channels, { ops: 'delivered' })
   assert.deepEqual((await hook.deliver(FIRING)).body.channels, { ops: 'duplicate' })
   const resolved = localPayload('am025-resolved-2-alerts.json')
-  assert.deepEqual((await hook.deliver(resolved)).body.channels, { ops: 'delivered' }, 'a new state is not a repeat')
+  assert.deepEqual(
+    (await hook.deliver(resolved)).body.channels,
+    { ops: 'delivered' },
+    'a new state is not a repeat',
+  )
   clock.advance(61_000)
   assert.deepEqual((await hook.deliver(FIRING)).body.channels, { ops: 'delivered' })
   assert.equal(fake.accepted.length, 3)

@@ -4,11 +4,11 @@ import { setTimeout as delay } from 'node:timers/promises'
 import type { Registry } from 'prom-client'
 import { AppError, isAppError, type Logger } from '../shared/index.js'
 import { createChannels, type RelayChannel } from './_channels.js'
+import type { FetchFn } from './_driver.js'
 import { createRelayMetrics } from './_metrics.js'
 import { parseAlertmanagerPayload } from './_payload.js'
 import type { DeliveryResult, SleepFn } from './_queue.js'
 import { dedupeKey, routeNotification } from './_routing.js'
-import type { FetchFn } from './_driver.js'
 import type { RelayConfig } from './_types.js'
 
 // POST /hooks/alertmanager. The answer is what Alertmanager acts on (alerting.md §1.3): 2xx =
@@ -64,7 +64,8 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
     writeStdout: options.writeStdout ?? (() => {}),
   })
   const seen = new Map<string, Map<string, DedupeEntry>>()
-  if (channels.length === 0) logger.warn('relay: no channels configured; notifications are accepted and dropped')
+  if (channels.length === 0)
+    logger.warn('relay: no channels configured; notifications are accepted and dropped')
 
   const sendTo = (ch: RelayChannel, n: ReturnType<typeof parseAlertmanagerPayload>) => {
     const routed = routeNotification(n, ch.config, ch.matches)
@@ -106,11 +107,18 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
       if (typeof r === 'string') results[ch.name] = r
       else {
         results[ch.name] = 'pending'
-        waits.push(r.then((x) => void (results[ch.name] = x.status)))
+        waits.push(
+          r.then((x) => {
+            results[ch.name] = x.status
+          }),
+        )
       }
     }
     const timer = new AbortController()
-    await Promise.race([Promise.all(waits), delay(config.hookTimeoutMs, undefined, { signal: timer.signal }).catch(() => {})])
+    await Promise.race([
+      Promise.all(waits),
+      delay(config.hookTimeoutMs, undefined, { signal: timer.signal }).catch(() => {}),
+    ])
     timer.abort()
     const retry = Object.values(results).some((s) => s === 'failed' || s === 'pending')
     logger.info('relay: notification', {
@@ -121,9 +129,13 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
       channels: results,
     })
     if (retry) {
-      const err = new AppError('RELAY_DELIVERY_FAILED', `not delivered yet: ${JSON.stringify(results)}`, {
-        hint: 'Alertmanager retries this notification; a pending delivery is joined, not repeated',
-      })
+      const err = new AppError(
+        'RELAY_DELIVERY_FAILED',
+        `not delivered yet: ${JSON.stringify(results)}`,
+        {
+          hint: 'Alertmanager retries this notification; a pending delivery is joined, not repeated',
+        },
+      )
       return { ...errorReply(503, err), body: { ...errorReply(503, err).body, channels: results } }
     }
     return { httpStatus: 200, body: { status: 'ok', channels: results } }
@@ -139,7 +151,10 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST')
-      send(res, errorReply(405, new AppError('USAGE', 'use POST', { hint: 'Alertmanager POSTs here' })))
+      send(
+        res,
+        errorReply(405, new AppError('USAGE', 'use POST', { hint: 'Alertmanager POSTs here' })),
+      )
       req.resume()
       return
     }
@@ -154,9 +169,15 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
     readBody(req, config.maxBodyBytes).then(
       (body) =>
         body === undefined
-          ? send(res, errorReply(413, new AppError('RELAY_PAYLOAD_INVALID', `body over ${config.maxBodyBytes} bytes`, {
-              hint: 'lower max_alerts in the webhook_config or raise relay.maxBodyBytes',
-            })))
+          ? send(
+              res,
+              errorReply(
+                413,
+                new AppError('RELAY_PAYLOAD_INVALID', `body over ${config.maxBodyBytes} bytes`, {
+                  hint: 'lower max_alerts in the webhook_config or raise relay.maxBodyBytes',
+                }),
+              ),
+            )
           : deliver(body).then(
               (r) => send(res, r),
               (err) => {
@@ -184,7 +205,10 @@ function errorReply(httpStatus: number, err: AppError): HookReply {
 function send(res: ServerResponse, reply: HookReply): void {
   if (res.headersSent) return
   const text = JSON.stringify(reply.body)
-  res.writeHead(reply.httpStatus, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) })
+  res.writeHead(reply.httpStatus, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  })
   res.end(text)
 }
 

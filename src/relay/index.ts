@@ -2,7 +2,12 @@
 // generic webhooks and files. Research: shared/research/alerting.md.
 export { signDingtalk, signedDingtalkUrl } from './_dingtalk.js'
 export { signFeishu } from './_feishu.js'
-export { type AlertStatus, type Notification, parseAlertmanagerPayload, type RelayAlert } from './_payload.js'
+export {
+  type AlertStatus,
+  type Notification,
+  parseAlertmanagerPayload,
+  type RelayAlert,
+} from './_payload.js'
 export type { RelayChannelConfig, RelayConfig } from './_types.js'
 export {
   type AlertmanagerHook,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import type { Driver, DriverDeps, QueueItem } from './_driver.js'
 import { createDingtalkDriver } from './_dingtalk.js'
+import type { Driver, DriverDeps, QueueItem } from './_driver.js'
 import { createFeishuDriver } from './_feishu.js'
 import { parseAlertmanagerPayload } from './_payload.js'
 import { renderNotification, truncationMarker } from './_render.js'
@@ -13,7 +13,26 @@ import { createWecomDriver } from './_wecom.js'
 // Splitting and truncation never cut a character and never lose an alert (alerting.md §6.3).
 
 const NOW = new Date('2026-11-28T17:30:00Z')
-const pieces = ['告', '警', '推理', '服务', 'é', 'e\u0301', '🔥', '👨‍👩‍👧', '🇨🇳', 'a', 'Z', ' ', '\n', '"', '\\', '<', '&', '\u0000']
+const pieces = [
+  '告',
+  '警',
+  '推理',
+  '服务',
+  'é',
+  'e\u0301',
+  '🔥',
+  '👨‍👩‍👧',
+  '🇨🇳',
+  'a',
+  'Z',
+  ' ',
+  '\n',
+  '"',
+  '\\',
+  '<',
+  '&',
+  '\u0000',
+]
 const text = (max: number) =>
   fc.array(fc.constantFrom(...pieces), { maxLength: max, size: 'max' }).map((a) => a.join(''))
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
@@ -38,12 +57,24 @@ test('truncateToFit keeps whole graphemes and fits', () => {
 
 type Make = (c: RelayChannelConfig, d: DriverDeps) => Driver
 const DRIVERS: [string, Make, (body: unknown) => { bytes: number; text: string }][] = [
-  ['dingtalk', createDingtalkDriver as Make, (b) => ({ bytes: utf8Bytes(b as string), text: JSON.parse(b as string).markdown.text })],
-  ['wecom', createWecomDriver as Make, (b) => {
-    const c = JSON.parse(b as string).markdown.content as string
-    return { bytes: utf8Bytes(c), text: c }
-  }],
-  ['feishu', createFeishuDriver as Make, (b) => ({ bytes: utf8Bytes(JSON.stringify(b)), text: JSON.stringify(b) })],
+  [
+    'dingtalk',
+    createDingtalkDriver as Make,
+    (b) => ({ bytes: utf8Bytes(b as string), text: JSON.parse(b as string).markdown.text }),
+  ],
+  [
+    'wecom',
+    createWecomDriver as Make,
+    (b) => {
+      const c = JSON.parse(b as string).markdown.content as string
+      return { bytes: utf8Bytes(c), text: c }
+    },
+  ],
+  [
+    'feishu',
+    createFeishuDriver as Make,
+    (b) => ({ bytes: utf8Bytes(JSON.stringify(b)), text: JSON.stringify(b) }),
+  ],
 ]
 
 for (const [name, make, measure] of DRIVERS) {
@@ -65,9 +96,24 @@ for (const [name, make, measure] of DRIVERS) {
             })),
           })
           const n = parseAlertmanagerPayload(body, NOW)
-          const cfg = { name, type: name, url: 'http://127.0.0.1:1/x', sendResolved: true, maxBytes } as RelayChannelConfig
-          const driver = make(cfg, { fetch, now: () => NOW.getTime(), marker: truncationMarker(lang as 'zh'), writeStdout: () => {} })
-          const rendered = renderNotification(n, driver.dialect, { language: lang as 'zh', timeZone: 'Asia/Shanghai', now: NOW })
+          const cfg = {
+            name,
+            type: name,
+            url: 'http://127.0.0.1:1/x',
+            sendResolved: true,
+            maxBytes,
+          } as RelayChannelConfig
+          const driver = make(cfg, {
+            fetch,
+            now: () => NOW.getTime(),
+            marker: truncationMarker(lang as 'zh'),
+            writeStdout: () => {},
+          })
+          const rendered = renderNotification(n, driver.dialect, {
+            language: lang as 'zh',
+            timeZone: 'Asia/Shanghai',
+            now: NOW,
+          })
           const item: QueueItem = { notification: n, rendered, next: 0 }
           let all = ''
           let messages = 0

@@ -2,20 +2,20 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { parseAlertmanagerPayload } from './_payload.js'
+import { Registry } from 'prom-client'
 import { createChannels } from './_channels.js'
-import { createRelayMetrics } from './_metrics.js'
 import { dingtalkMarkdown, plainText } from './_dialects.js'
-import type { Driver, DriverDeps, QueueItem } from './_driver.js'
 import { createDingtalkDriver } from './_dingtalk.js'
+import type { Driver, DriverDeps, QueueItem } from './_driver.js'
 import { createFeishuDriver } from './_feishu.js'
+import { createRelayMetrics } from './_metrics.js'
+import { parseAlertmanagerPayload } from './_payload.js'
 import { renderNotification, truncationMarker } from './_render.js'
 import { createSlackDriver } from './_slack.js'
-import { formatDuration, formatTime } from './_text.js'
 import { captureLogger, fakeClock, localPayload, relayConfig, TESTDATA } from './_testing.js'
+import { formatDuration, formatTime } from './_text.js'
 import type { RelayChannelConfig } from './_types.js'
 import { createWecomDriver } from './_wecom.js'
-import { Registry } from 'prom-client'
 
 const NOW_MS = Date.parse('2026-11-28T17:30:00Z')
 const NOW = new Date(NOW_MS)
@@ -37,14 +37,27 @@ test('an unknown time zone is a config error at start', () => {
   const { logger } = captureLogger()
   const clock = fakeClock()
   assert.throws(
-    () => createChannels(cfg, { fetch, now: clock.now, sleep: clock.sleep, logger, metrics: createRelayMetrics(new Registry()), writeStdout: () => {} }),
+    () =>
+      createChannels(cfg, {
+        fetch,
+        now: clock.now,
+        sleep: clock.sleep,
+        logger,
+        metrics: createRelayMetrics(new Registry()),
+        writeStdout: () => {},
+      }),
     /Mars\/Olympus/,
   )
 })
 
 test('messages carry severity, values, labels, local times and links', () => {
   const n = parseAlertmanagerPayload(localPayload('am025-firing-zh-critical-single.json'), NOW)
-  const r = renderNotification(n, dingtalkMarkdown, { language: 'zh', timeZone: 'Asia/Shanghai', now: NOW, dashboardUrl: 'http://grafana.local/d/llm' })
+  const r = renderNotification(n, dingtalkMarkdown, {
+    language: 'zh',
+    timeZone: 'Asia/Shanghai',
+    now: NOW,
+    dashboardUrl: 'http://grafana.local/d/llm',
+  })
   const text = `${r.header(false)}\n${r.sections.join('\n')}`
   assert.equal(r.severity, 'critical')
   assert.match(r.title, /^\[告警中:1\] 严重 · LLMErrorBudgetBurnFast$/)
@@ -52,8 +65,15 @@ test('messages carry severity, values, labels, local times and links', () => {
   assert.match(text, /2026-11-29 01:21:24 \+08:00 \(已持续 8分35秒\)/)
   assert.match(text, /\[静默\]\(http:\/\/127\.0\.0\.1:19093\/#\/silences\/new\?filter=/)
   assert.match(text, /\[看板\]\(http:\/\/grafana\.local\/d\/llm\)/)
-  assert.match(text, /\[处理手册\]\(https:\/\/runbooks\.example\.internal\/llm\/error-budget-burn\)/)
-  assert.doesNotMatch(text, /\]\([^)]*\([^)]*\)/, 'no raw parentheses inside a markdown link target')
+  assert.match(
+    text,
+    /\[处理手册\]\(https:\/\/runbooks\.example\.internal\/llm\/error-budget-burn\)/,
+  )
+  assert.doesNotMatch(
+    text,
+    /\]\([^)]*\([^)]*\)/,
+    'no raw parentheses inside a markdown link target',
+  )
   const en = renderNotification(n, plainText, { language: 'en', timeZone: 'UTC', now: NOW })
   assert.match(en.sections[0] ?? '', /Started: 2026-11-28 17:21:24 \+00:00 \(for 8m35s\)/)
 })
@@ -64,20 +84,39 @@ test('user templates replace the title and the alert block', () => {
     language: 'en',
     timeZone: 'Asia/Shanghai',
     now: NOW,
-    template: { title: '{{status}} {{alertname}} x{{count}} on {{commonLabels.cluster}}', alert: '{{labels.instance}} {{ severity }} since {{startsAt}} {{nope}}|' },
+    template: {
+      title: '{{status}} {{alertname}} x{{count}} on {{commonLabels.cluster}}',
+      alert: '{{labels.instance}} {{ severity }} since {{startsAt}} {{nope}}|',
+    },
     keywords: ['ALERT'],
   })
-  assert.equal(r.title, 'firing LLMTimeToFirstTokenHigh x3 on gpu-a ALERT', 'keyword appended when missing')
+  assert.equal(
+    r.title,
+    'firing LLMTimeToFirstTokenHigh x3 on gpu-a ALERT',
+    'keyword appended when missing',
+  )
   assert.equal(r.sections[0], 'vllm-0:8000 warning since 2026-11-29 01:21:24 +08:00 |')
 })
 
 // Golden message bodies (UPDATE_GOLDEN=1 rewrites them): what each chat tool receives.
-const GOLDEN_CASES = ['am025-firing-3-alerts.json', 'am025-firing-zh-critical-single.json', 'am025-resolved-2-alerts.json']
+const GOLDEN_CASES = [
+  'am025-firing-3-alerts.json',
+  'am025-firing-zh-critical-single.json',
+  'am025-resolved-2-alerts.json',
+]
 
 type MakeDriver = (c: RelayChannelConfig, d: DriverDeps) => Driver
 const CHANNELS: [string, MakeDriver, Partial<RelayChannelConfig>][] = [
-  ['dingtalk-markdown', createDingtalkDriver as MakeDriver, { type: 'dingtalk', mentions: { mobiles: ['13800000000'], userIds: [], all: false } }],
-  ['wecom-markdown', createWecomDriver as MakeDriver, { type: 'wecom', mentions: { mobiles: [], userIds: ['zhangsan'], all: false } }],
+  [
+    'dingtalk-markdown',
+    createDingtalkDriver as MakeDriver,
+    { type: 'dingtalk', mentions: { mobiles: ['13800000000'], userIds: [], all: false } },
+  ],
+  [
+    'wecom-markdown',
+    createWecomDriver as MakeDriver,
+    { type: 'wecom', mentions: { mobiles: [], userIds: ['zhangsan'], all: false } },
+  ],
   ['wecom-text', createWecomDriver as MakeDriver, { type: 'wecom', msgType: 'text' }],
   ['feishu-card', createFeishuDriver as MakeDriver, { type: 'feishu' }],
   ['slack-blocks', createSlackDriver as MakeDriver, { type: 'slack' }],
@@ -97,13 +136,29 @@ function composeAll(driver: Driver, item: QueueItem): unknown[] {
 for (const lang of ['zh', 'en'] as const) {
   for (const [label, make, cfg] of CHANNELS) {
     test(`golden ${label} bodies (${lang})`, () => {
-      const channel = { name: 'golden', url: 'http://127.0.0.1:1/x', sendResolved: true, ...cfg } as RelayChannelConfig
-      const driver = make(channel, { fetch, now: () => NOW_MS, marker: truncationMarker(lang), writeStdout: () => {} })
+      const channel = {
+        name: 'golden',
+        url: 'http://127.0.0.1:1/x',
+        sendResolved: true,
+        ...cfg,
+      } as RelayChannelConfig
+      const driver = make(channel, {
+        fetch,
+        now: () => NOW_MS,
+        marker: truncationMarker(lang),
+        writeStdout: () => {},
+      })
       const got: Record<string, unknown[]> = {}
       for (const name of GOLDEN_CASES) {
         const n = parseAlertmanagerPayload(localPayload(name), NOW)
-        const rendered = renderNotification(n, driver.dialect, { language: lang, timeZone: 'Asia/Shanghai', now: NOW })
-        got[name] = composeAll(driver, { notification: n, rendered, next: 0 }).map((b) => (typeof b === 'string' ? JSON.parse(b) : b))
+        const rendered = renderNotification(n, driver.dialect, {
+          language: lang,
+          timeZone: 'Asia/Shanghai',
+          now: NOW,
+        })
+        got[name] = composeAll(driver, { notification: n, rendered, next: 0 }).map((b) =>
+          typeof b === 'string' ? JSON.parse(b) : b,
+        )
       }
       assertGolden(`${label}.${lang}.json`, `${JSON.stringify(got, null, 2)}\n`)
     })
@@ -116,8 +171,14 @@ function assertGolden(file: string, actual: string): void {
   if (process.env.UPDATE_GOLDEN === '1' || !existsSync(p)) {
     mkdirSync(dir, { recursive: true })
     writeFileSync(p, actual)
-    if (process.env.UPDATE_GOLDEN !== '1') assert.fail(`golden ${file} was missing; written — review and rerun`)
+    if (process.env.UPDATE_GOLDEN !== '1')
+      assert.fail(`golden ${file} was missing; written — review and rerun`)
     return
   }
-  assert.equal(actual, readFileSync(p, 'utf8'), `${file} differs; rerun with UPDATE_GOLDEN=1 if intended`)
+  // Compared as JSON: a formatter may re-wrap the file without changing a body.
+  assert.deepEqual(
+    JSON.parse(actual),
+    JSON.parse(readFileSync(p, 'utf8')),
+    `${file} differs; rerun with UPDATE_GOLDEN=1 if intended`,
+  )
 }

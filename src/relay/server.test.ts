@@ -19,7 +19,11 @@ test('standalone server: hook, /healthz, /metrics, bearer token, body cap, bad b
     host: '127.0.0.1',
     port: 0,
     logger,
-    config: relayConfig({ hookToken: 'hook-token-1', maxBodyBytes: 64 * 1024, channels: [{ name: 'ops', type: 'dingtalk', url: fake.url }] }),
+    config: relayConfig({
+      hookToken: 'hook-token-1',
+      maxBodyBytes: 64 * 1024,
+      channels: [{ name: 'ops', type: 'dingtalk', url: fake.url }],
+    }),
   })
   t.after(() => server.close())
   const hook = `${server.url}/hooks/alertmanager`
@@ -34,7 +38,10 @@ test('standalone server: hook, /healthz, /metrics, bearer token, body cap, bad b
 
   const bad = await fetch(hook, { method: 'POST', headers: auth, body: 'not json' })
   assert.equal(bad.status, 400)
-  assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'RELAY_PAYLOAD_INVALID')
+  assert.equal(
+    ((await bad.json()) as { error: { code: string } }).error.code,
+    'RELAY_PAYLOAD_INVALID',
+  )
   const empty = await fetch(hook, { method: 'POST', headers: auth, body: '{"alerts":[]}' })
   assert.equal(empty.status, 400)
   const huge = await fetch(hook, { method: 'POST', headers: auth, body: 'x'.repeat(70 * 1024) })
@@ -46,7 +53,10 @@ test('standalone server: hook, /healthz, /metrics, bearer token, body cap, bad b
   assert.equal(fake.accepted.length, 1)
 
   const metrics = await (await fetch(`${server.url}/metrics`)).text()
-  assert.match(metrics, /inferwatch_relay_notifications_total\{channel="ops",status="delivered"\} 1/)
+  assert.match(
+    metrics,
+    /inferwatch_relay_notifications_total\{channel="ops",status="delivered"\} 1/,
+  )
   assert.match(metrics, /inferwatch_relay_delivery_duration_seconds_count\{channel="ops"\} 1/)
   assert.match(metrics, /inferwatch_relay_queue_depth\{channel="ops"\} 0/)
   assert.match(metrics, /inferwatch_relay_messages_total\{channel="ops"\} 1/)
@@ -59,7 +69,10 @@ test('inferwatch relay --config runs until aborted', async (t) => {
   t.after(() => fake.close())
   const dir = mkdtempSync(join(tmpdir(), 'iw-relay-cli-'))
   const cfg = join(dir, 'inferwatch.yaml')
-  writeFileSync(cfg, 'relay:\n  language: en\n  channels:\n    - { name: ops, type: dingtalk, url: "${DT_URL}" }\n')
+  writeFileSync(
+    cfg,
+    'relay:\n  language: en\n  channels:\n    - { name: ops, type: dingtalk, url: "${DT_URL}" }\n',
+  )
   const stderr: string[] = []
   const abort = new AbortController()
   const io = {
@@ -77,10 +90,20 @@ test('inferwatch relay --config runs until aborted', async (t) => {
     if (!url) await new Promise((r) => setTimeout(r, 10))
   }
   assert.ok(url, stderr.join(''))
-  const r = await fetch(url, { method: 'POST', headers: { authorization: 'Bearer T1' }, body: FIRING })
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: 'Bearer T1' },
+    body: FIRING,
+  })
   assert.equal(r.status, 200)
-  assert.match(JSON.stringify(fake.accepted[0]?.json), /\[FIRING:3\] warning · LLMTimeToFirstTokenHigh/)
+  assert.match(
+    JSON.stringify(fake.accepted[0]?.json),
+    /\[FIRING:3\] warning · LLMTimeToFirstTokenHigh/,
+  )
   abort.abort()
   assert.equal(await exit, 0)
-  assert.equal(await main(['relay', '--listen', 'nope'], { ...io, signal: new AbortController().signal }), 2)
+  assert.equal(
+    await main(['relay', '--listen', 'nope'], { ...io, signal: new AbortController().signal }),
+    2,
+  )
 })

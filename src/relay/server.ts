@@ -2,12 +2,13 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Registry } from 'prom-client'
 import { AppError, formatHostPort, type Logger } from '../shared/index.js'
-import { createAlertmanagerHook, type AlertmanagerHookOptions } from './hook.js'
 import type { RelayConfig } from './_types.js'
+import { type AlertmanagerHookOptions, createAlertmanagerHook } from './hook.js'
 
 // `inferwatch relay`: the hook alone, with its own /healthz and /metrics.
 
-export interface RelayServerOptions extends Omit<AlertmanagerHookOptions, 'registry' | 'config' | 'logger'> {
+export interface RelayServerOptions
+  extends Omit<AlertmanagerHookOptions, 'registry' | 'config' | 'logger'> {
   host: string
   port: number
   config: RelayConfig
@@ -46,7 +47,11 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
       return
     }
     res.writeHead(404, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ error: { code: 'USAGE', message: `no route ${path}`, hint: `POST ${HOOK_PATH}` } }))
+    res.end(
+      JSON.stringify({
+        error: { code: 'USAGE', message: `no route ${path}`, hint: `POST ${HOOK_PATH}` },
+      }),
+    )
   })
   try {
     await new Promise<void>((resolve, reject) => {
@@ -55,14 +60,21 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
     })
   } catch (cause) {
     await hook.close()
-    throw new AppError('RELAY_LISTEN_FAILED', `relay cannot listen on ${formatHostPort(options)}: ${(cause as Error).message}`, {
-      cause,
-      hint: 'pick another --listen address, or stop what uses the port',
-    })
+    throw new AppError(
+      'RELAY_LISTEN_FAILED',
+      `relay cannot listen on ${formatHostPort(options)}: ${(cause as Error).message}`,
+      {
+        cause,
+        hint: 'pick another --listen address, or stop what uses the port',
+      },
+    )
   }
   const { port } = server.address() as AddressInfo
   const url = `http://${formatHostPort({ host: options.host === '0.0.0.0' ? '127.0.0.1' : options.host, port })}`
-  options.logger.info('relay: listening', { url: `${url}${HOOK_PATH}`, channels: options.config.channels.map((c) => c.name) })
+  options.logger.info('relay: listening', {
+    url: `${url}${HOOK_PATH}`,
+    channels: options.config.channels.map((c) => c.name),
+  })
   return {
     url,
     async close() {

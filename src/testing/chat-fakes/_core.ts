@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http'
-import { readSharedFixture } from '../shared-fixtures.js'
 import { closeServer, listenLocal } from '../net.js'
+import { readSharedFixture } from '../shared-fixtures.js'
 
 // The shared shape of every fake chat API: a real HTTP server on 127.0.0.1 port 0 that records
 // each request, can be told to fail transiently, and answers as the vendor does.
@@ -62,7 +62,14 @@ export async function startFake(spec: FakeSpec, now: () => number): Promise<Fake
       } catch {
         json = undefined
       }
-      const request: FakeRequest = { path: u.pathname, query: u.searchParams, headers: req.headers, body, json, atMs: now() }
+      const request: FakeRequest = {
+        path: u.pathname,
+        query: u.searchParams,
+        headers: req.headers,
+        body,
+        json,
+        atMs: now(),
+      }
       if (failures.count > 0) {
         failures = { ...failures, count: failures.count - 1 }
         if (failures.kind === 'reset') {
@@ -71,7 +78,9 @@ export async function startFake(spec: FakeSpec, now: () => number): Promise<Fake
           return
         }
         const reply =
-          failures.kind === 'busy' ? spec.busy : { status: 500, body: '<html><body>502 Bad Gateway</body></html>' }
+          failures.kind === 'busy'
+            ? spec.busy
+            : { status: 500, body: '<html><body>502 Bad Gateway</body></html>' }
         requests.push({ request, reply })
         write(res, reply)
         return
@@ -117,4 +126,14 @@ export function createWindow(limits: readonly { max: number; windowMs: number }[
       return ok
     },
   }
+}
+
+/** Reads a nested value from parsed JSON without trusting its shape. */
+export function dig(value: unknown, ...path: (string | number)[]): unknown {
+  let v = value
+  for (const k of path) {
+    if (typeof v !== 'object' || v === null) return undefined
+    v = (v as Record<string | number, unknown>)[k]
+  }
+  return v
 }

@@ -1,5 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { createWindow, type FakeChat, type FakeReply, startFake, vendorReply } from './_core.js'
+import {
+  createWindow,
+  dig,
+  type FakeChat,
+  type FakeReply,
+  startFake,
+  vendorReply,
+} from './_core.js'
 
 // Fake DingTalk custom robot (alerting.md §2), checking what the real one checks: access_token,
 // 加签 (timestamp in ms within 1 h; sign = base64 HmacSHA256(secret, ts+"\n"+secret), read from
@@ -19,7 +26,11 @@ export function dingtalkSignature(secret: string, timestampMs: string): string {
   return createHmac('sha256', secret).update(`${timestampMs}\n${secret}`).digest('base64')
 }
 
-const ok = (): FakeReply => ({ status: 200, body: vendorReply('dingtalk/response-ok.json', { errcode: 0, errmsg: 'ok' }), accept: true })
+const ok = (): FakeReply => ({
+  status: 200,
+  body: vendorReply('dingtalk/response-ok.json', { errcode: 0, errmsg: 'ok' }),
+  accept: true,
+})
 const err = (fixture: string, errcode: number, errmsg: string): FakeReply => ({
   status: 200,
   body: vendorReply(`dingtalk/${fixture}`, { errcode, errmsg }),
@@ -48,13 +59,25 @@ export function startFakeDingtalk(options: FakeDingtalkOptions = {}): Promise<Fa
           }
         }
         if (Buffer.byteLength(req.body) > 20_000) {
-          return err('response-460101-too-long-new.json', 460101, 'message too long, exceed 20000 bytes')
+          return err(
+            'response-460101-too-long-new.json',
+            460101,
+            'message too long, exceed 20000 bytes',
+          )
         }
-        const body = req.json as Record<string, any> | undefined
-        const type = body?.msgtype
-        const text: unknown = type === 'markdown' ? body?.markdown?.text : type === 'text' ? body?.text?.content : undefined
-        if (type === 'markdown' && typeof body?.markdown?.title !== 'string') {
-          return err('response-400402-markdown-title-missing.json', 400402, 'markdown title missing')
+        const type = dig(req.json, 'msgtype')
+        const text =
+          type === 'markdown'
+            ? dig(req.json, 'markdown', 'text')
+            : type === 'text'
+              ? dig(req.json, 'text', 'content')
+              : undefined
+        if (type === 'markdown' && typeof dig(req.json, 'markdown', 'title') !== 'string') {
+          return err(
+            'response-400402-markdown-title-missing.json',
+            400402,
+            'markdown title missing',
+          )
         }
         if (typeof text !== 'string' || text === '') {
           return err('response-400602-miss-param.json', 400602, 'miss param : text')
@@ -64,7 +87,13 @@ export function startFakeDingtalk(options: FakeDingtalkOptions = {}): Promise<Fa
         }
         if (now() < throttledUntil || !window.allow(now())) {
           throttledUntil = Math.max(throttledUntil, now() + 600_000)
-          return { status: 200, body: JSON.stringify({ errcode: 130101, errmsg: 'send too fast, exceed 20 times per minute' }) }
+          return {
+            status: 200,
+            body: JSON.stringify({
+              errcode: 130101,
+              errmsg: 'send too fast, exceed 20 times per minute',
+            }),
+          }
         }
         return ok()
       },

@@ -1,4 +1,4 @@
-import { createWindow, type FakeChat, startFake } from './_core.js'
+import { createWindow, dig, type FakeChat, startFake } from './_core.js'
 
 // Fake Slack incoming webhook (alerting.md §5): HTTP status is the result, plain-text bodies,
 // <= 50 blocks and section text <= 3000 characters, about 1 message/s (then 429 + Retry-After).
@@ -23,10 +23,18 @@ export function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeChat
       busy: text(500, 'rollup_error'),
       handle(req) {
         if (req.path !== path) return text(404, 'no_service')
-        const body = req.json as Record<string, any> | undefined
-        if (!body || (typeof body.text !== 'string' && !Array.isArray(body.blocks))) return text(400, 'invalid_payload')
-        const blocks: any[] = Array.isArray(body.blocks) ? body.blocks : []
-        if (blocks.length > 50 || blocks.some((b) => typeof b?.text?.text === 'string' && b.text.text.length > 3000)) {
+        const raw = dig(req.json, 'blocks')
+        if (typeof dig(req.json, 'text') !== 'string' && !Array.isArray(raw)) {
+          return text(400, 'invalid_payload')
+        }
+        const blocks: unknown[] = Array.isArray(raw) ? raw : []
+        if (
+          blocks.length > 50 ||
+          blocks.some((b) => {
+            const s = dig(b, 'text', 'text')
+            return typeof s === 'string' && s.length > 3000
+          })
+        ) {
           return text(400, 'invalid_blocks')
         }
         if (!window.allow(now())) return text(429, 'rate_limited', { 'retry-after': '1' })

@@ -1,4 +1,11 @@
-import { createWindow, type FakeChat, type FakeReply, startFake, vendorReply } from './_core.js'
+import {
+  createWindow,
+  dig,
+  type FakeChat,
+  type FakeReply,
+  startFake,
+  vendorReply,
+} from './_core.js'
 
 // Fake WeCom group robot (alerting.md §3): the key is the only secret; content limits in UTF-8
 // bytes (markdown / markdown_v2 4096, text 2048); 20 messages/min.
@@ -25,16 +32,25 @@ export function startFakeWecom(options: FakeWecomOptions = {}): Promise<FakeChat
       busy: reply(-1, 'system busy'),
       handle(req) {
         if (req.path !== '/cgi-bin/webhook/send' || req.query.get('key') !== key) {
-          return reply(93000, 'invalid webhook url, hint: [fake], more info at https://open.work.weixin.qq.com/devtool/query?e=93000')
+          return reply(
+            93000,
+            'invalid webhook url, hint: [fake], more info at https://open.work.weixin.qq.com/devtool/query?e=93000',
+          )
         }
-        const body = req.json as Record<string, any> | undefined
-        const type = String(body?.msgtype ?? '')
-        const content: unknown = body?.[type]?.content
+        const type = String(dig(req.json, 'msgtype') ?? '')
+        const content = dig(req.json, type, 'content')
         const limit = LIMITS[type]
-        if (limit === undefined || typeof content !== 'string') return reply(40008, 'invalid message type')
+        if (limit === undefined || typeof content !== 'string')
+          return reply(40008, 'invalid message type')
         if (Buffer.byteLength(content) > limit) {
           if (type === 'markdown') {
-            return { status: 200, body: vendorReply('wecom/response-40058-markdown-too-long.json', { errcode: 40058, errmsg: 'markdown.content exceed max length 4096' }) }
+            return {
+              status: 200,
+              body: vendorReply('wecom/response-40058-markdown-too-long.json', {
+                errcode: 40058,
+                errmsg: 'markdown.content exceed max length 4096',
+              }),
+            }
           }
           return reply(40058, `${type}.content exceed max length ${limit}`)
         }
