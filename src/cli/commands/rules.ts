@@ -1,13 +1,115 @@
-import type { Command } from '../command.js'
+import { relative, resolve } from 'node:path'
+import { loadConfig } from '../../config/index.js'
+import { type EngineType, writeRules } from '../../rules/index.js'
+import { AppError } from '../../shared/index.js'
+import { type Command, stringOpt } from '../command.js'
 
-// Placeholder: filled in by the issue that owns this command.
+const ENGINES = ['vllm', 'tgi', 'sglang', 'llamacpp'] as const
+
+function oneOf<T extends string>(
+  value: string | undefined,
+  allowed: readonly T[],
+  flag: string,
+): T | undefined {
+  if (value === undefined) return undefined
+  if ((allowed as readonly string[]).includes(value)) return value as T
+  throw new AppError('USAGE', `${flag} must be one of ${allowed.join(', ')}, got "${value}"`, {
+    hint: `e.g. ${flag} ${allowed[0]}`,
+  })
+}
+
 export const rulesCommand: Command = {
   name: 'rules',
-  summary: '(rules) not built yet',
-  usage: 'inferwatch rules [options]',
-  options: {},
-  async run(_args, io) {
-    io.stderr('inferwatch rules is not built yet\n')
-    return 1
+  summary:
+    'write prometheus.yml, llm:* recording rules, alerts, promtool tests, alertmanager.yml, a Grafana dashboard and k8s manifests',
+  usage:
+    'inferwatch rules --out DIR [--engine vllm|tgi|sglang|llamacpp] [--config F] [--lang zh|en]',
+  options: {
+    out: {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'directory to write into (created if missing)',
+    },
+    engine: {
+      type: 'string',
+      valueName: 'ENGINE',
+      description:
+        'engine behind --upstream: vllm, tgi, sglang or llamacpp (default: config `engine`, vllm)',
+    },
+    config: {
+      type: 'string',
+      short: 'c',
+      valueName: 'F',
+      description: 'inferwatch.yaml (thresholds, targets, Alertmanager)',
+    },
+    lang: {
+      type: 'string',
+      valueName: 'zh|en',
+      description: 'language of alert summaries (default: config alerts.language, zh)',
+    },
+    upstream: {
+      type: 'string',
+      valueName: 'URL',
+      description: 'engine base URL, scraped for /metrics (default http://127.0.0.1:8000)',
+    },
+    profile: {
+      type: 'string',
+      valueName: 'default|test',
+      description:
+        'test: 1 s scrape/evaluation and short `for` durations (for rehearsals and tests)',
+    },
+  },
+  examples: [
+    'inferwatch rules --out ./monitoring',
+    'inferwatch rules --out ./monitoring --engine sglang --upstream http://127.0.0.1:30000 --lang en',
+  ],
+  details:
+    'Point Prometheus at DIR/prometheus.yml (it loads DIR/rules/inferwatch.rules.yml) and Alertmanager at DIR/alertmanager.yml. After regenerating, reload in place: curl -X POST http://127.0.0.1:9090/-/reload (needs --web.enable-lifecycle) or send SIGHUP to the Prometheus process; restarting or killall loses nothing but alert state, reloading loses nothing at all.',
+  async run(args, io) {
+    const out = stringOpt(args, 'out')
+    if (!out) {
+      throw new AppError('USAGE', 'rules needs --out DIR', {
+        hint: 'e.g. inferwatch rules --out ./monitoring',
+      })
+    }
+    const engine = oneOf<EngineType>(stringOpt(args, 'engine'), ENGINES, '--engine')
+    const language = oneOf(stringOpt(args, 'lang'), ['zh', 'en'] as const, '--lang')
+    const profile = oneOf(stringOpt(args, 'profile'), ['default', 'test'] as const, '--profile')
+    const upstream = stringOpt(args, 'upstream')
+    const configPath = stringOpt(args, 'config')
+    const config = loadConfig({
+      path: configPath ? resolve(io.cwd, configPath) : undefined,
+      env: io.env,
+      overrides: { ...(upstream ? { upstream } : {}), ...(engine ? { engine } : {}) },
+    })
+    const outDir = resolve(io.cwd, out)
+    const result = await writeRules(config, outDir, {
+      ...(engine ? { engine } : {}),
+      ...(language ? { language } : {}),
+      ...(profile ? { profile } : {}),
+    })
+    const rel = (p: string) => {
+      const r = relative(io.cwd, p)
+      return r === '' ? '.' : r.startsWith('..') ? p : r
+    }
+    io.stdout(`Wrote ${result.files.length} files to ${rel(outDir)}:\n`)
+    for (const f of result.files) io.stdout(`  ${rel(f)}\n`)
+    for (const w of result.warnings) io.stderr(`warning: ${w}\n`)
+    const d = rel(outDir)
+    const p = result.plan
+    io.stdout(
+      [
+        '',
+        'Next steps:',
+        `  promtool check config ${d}/prometheus.yml && (cd ${d}/rules && promtool test rules inferwatch.test.yml)`,
+        `  amtool check-config ${d}/alertmanager.yml`,
+        `  prometheus --config.file=${d}/prometheus.yml --web.enable-lifecycle`,
+        `  prometheus-alertmanager --config.file=${d}/alertmanager.yml   # alerts go to ${p.webhookUrl}`,
+        `  Already running? Reload, don't kill: curl -X POST ${p.prometheusUrl}/-/reload and curl -X POST ${p.alertmanagerUrl}/-/reload (or kill -HUP <pid>)`,
+        `  Grafana: import ${d}/grafana/inferwatch.json; Kubernetes: kubectl apply -f ${d}/k8s/`,
+        '',
+      ].join('\n'),
+    )
+    return 0
   },
 }

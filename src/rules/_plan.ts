@@ -1,0 +1,167 @@
+import type { Config } from '../config/index.js'
+
+export type EngineType = 'vllm' | 'tgi' | 'sglang' | 'llamacpp'
+export type Language = 'zh' | 'en'
+
+export interface EngineTarget {
+  type: EngineType
+  targets: string[]
+  metricsPath: string
+  scheme: 'http' | 'https'
+  gpuMemoryUtilization: number | undefined
+}
+
+export interface AlertThresholds {
+  gpuMemoryRatio: number
+  kvCacheRatio: number
+  queueTimeSeconds: number
+  backlogRequests: number
+  longContextRatio: number
+  errorRatio: number
+  ttftP95Seconds: number
+  objective: number
+  forSeconds: Record<AlertName, number>
+}
+
+export const ALERT_NAMES = [
+  'LLMGPUMemoryHigh',
+  'LLMKVCacheHigh',
+  'LLMQueueTimeHigh',
+  'LLMBacklogHigh',
+  'LLMLongContextOverload',
+  'LLMHighErrorRate',
+  'LLMSlowTimeToFirstToken',
+  'LLMEngineDown',
+  'LLMErrorBudgetBurn',
+  'LLMPreemptions',
+  'InferwatchTargetMissing',
+] as const
+export type AlertName = (typeof ALERT_NAMES)[number]
+
+/** Everything the renderers need, resolved once from the Config (flags already merged). */
+export interface RulesPlan {
+  profile: 'default' | 'test'
+  language: Language
+  runbookUrl: string
+  /** host:port of inferwatch's admin server (its /metrics). */
+  adminTarget: string
+  engines: EngineTarget[]
+  nodeExporterTargets: string[]
+  dcgmExporterTargets: string[]
+  prometheusUrl: string
+  alertmanagerUrl: string
+  scrapeIntervalSeconds: number
+  engineScrapeIntervalSeconds: number
+  evaluationIntervalSeconds: number
+  webhookUrl: string
+  webhookToken: string | undefined
+  webhookTokenFile: string | undefined
+  groupWaitSeconds: number
+  groupIntervalSeconds: number
+  repeatIntervalSeconds: number
+  /** Prompt tokens from which a request is "long" (the proxy's context_class="long"). */
+  longFromTokens: number
+  thresholds: AlertThresholds
+  /** Labels every recording rule keeps besides `engine` and `model` (k8s: namespace, job). */
+  groupBy: string[]
+}
+
+export interface PlanOverrides {
+  engine?: EngineType
+  language?: Language
+  profile?: 'default' | 'test'
+  groupBy?: string[]
+}
+
+/** `0.0.0.0:9464` -> `127.0.0.1:9464`: a wildcard listen address is not a scrape target. */
+function localTarget(hostPort: string): string {
+  return hostPort.replace(/^(0\.0\.0\.0|\[::\]|):/, '127.0.0.1:')
+}
+
+function hostPortOf(url: string): string {
+  const u = new URL(url)
+  const port = u.port || (u.protocol === 'https:' ? '443' : '80')
+  return `${u.hostname}:${port}`
+}
+
+export function planRules(config: Readonly<Config>, overrides: PlanOverrides = {}): RulesPlan {
+  const a = config.alerts
+  const profile = overrides.profile ?? a.profile
+  const test = profile === 'test'
+  const adminTarget = localTarget(config.admin)
+  const engines: EngineTarget[] = config.engines.length
+    ? config.engines.map((e) => ({
+        type: e.type,
+        targets: [...e.targets],
+        metricsPath: e.metricsPath,
+        scheme: e.scheme,
+        gpuMemoryUtilization: e.gpuMemoryUtilization,
+      }))
+    : [
+        {
+          type: overrides.engine ?? config.engine,
+          targets: [hostPortOf(config.upstream)],
+          metricsPath: '/metrics',
+          scheme: config.upstream.startsWith('https:') ? 'https' : 'http',
+          gpuMemoryUtilization: config.gpuMemoryUtilization,
+        },
+      ]
+  if (overrides.engine && config.engines.length) {
+    for (const e of engines) e.type = overrides.engine
+  }
+  // The test profile keeps every expression and threshold; only timing shrinks.
+  const f = (s: number, testSeconds: number) => (test ? Math.min(s, testSeconds) : s)
+  return {
+    profile,
+    language: overrides.language ?? a.language,
+    runbookUrl: a.runbookUrl,
+    adminTarget,
+    engines,
+    nodeExporterTargets: [...config.nodeExporter.targets],
+    dcgmExporterTargets: [...config.dcgmExporter.targets],
+    prometheusUrl: config.prometheus.url,
+    alertmanagerUrl: config.alertmanager.url,
+    scrapeIntervalSeconds: test ? 1 : config.prometheus.scrapeIntervalSeconds,
+    engineScrapeIntervalSeconds: test ? 1 : config.prometheus.engineScrapeIntervalSeconds,
+    evaluationIntervalSeconds: test ? 1 : config.prometheus.evaluationIntervalSeconds,
+    webhookUrl: config.alertmanager.webhookUrl ?? `http://${adminTarget}/hooks/alertmanager`,
+    webhookToken: config.alertmanager.webhookToken ?? config.adminToken,
+    webhookTokenFile: config.alertmanager.webhookTokenFile,
+    groupWaitSeconds: test ? 1 : config.alertmanager.groupWaitSeconds,
+    groupIntervalSeconds: test ? 1 : config.alertmanager.groupIntervalSeconds,
+    repeatIntervalSeconds: test ? 3600 : config.alertmanager.repeatIntervalSeconds,
+    longFromTokens: config.contextClasses.longFromTokens,
+    groupBy: overrides.groupBy ?? ['job', 'instance'],
+    thresholds: {
+      gpuMemoryRatio: a.gpuMemoryHigh.ratio,
+      kvCacheRatio: a.kvCacheHigh.ratio,
+      queueTimeSeconds: a.queueTimeHigh.seconds,
+      backlogRequests: a.backlogHigh.requests,
+      longContextRatio: a.longContextOverload.ratio,
+      errorRatio: a.highErrorRate.ratio,
+      ttftP95Seconds: a.slowTimeToFirstToken.p95Seconds,
+      objective: a.errorBudgetBurn.objective,
+      forSeconds: {
+        LLMGPUMemoryHigh: f(a.gpuMemoryHigh.forSeconds, 2),
+        LLMKVCacheHigh: f(a.kvCacheHigh.forSeconds, 2),
+        LLMQueueTimeHigh: f(a.queueTimeHigh.forSeconds, 2),
+        LLMBacklogHigh: f(a.backlogHigh.forSeconds, 2),
+        LLMLongContextOverload: f(a.longContextOverload.forSeconds, 2),
+        LLMHighErrorRate: f(a.highErrorRate.forSeconds, 2),
+        LLMSlowTimeToFirstToken: f(a.slowTimeToFirstToken.forSeconds, 2),
+        LLMEngineDown: f(a.engineDown.forSeconds, 2),
+        LLMErrorBudgetBurn: 0,
+        LLMPreemptions: f(a.preemptions.forSeconds, 2),
+        InferwatchTargetMissing: f(a.targetMissing.forSeconds, 2),
+      },
+    },
+  }
+}
+
+/** Prometheus duration text for whole seconds: 30 -> 30s, 120 -> 2m, 3600 -> 1h. */
+export function formatDuration(seconds: number): string {
+  if (seconds === 0) return '0s'
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`
+  if (seconds % 60 === 0) return `${seconds / 60}m`
+  return `${seconds}s`
+}
