@@ -1,0 +1,91 @@
+import { AppError } from '../shared/index.js'
+
+export interface GpuProfile {
+  id: string
+  name: string
+  /** What nvidia-smi reports as memory.total (MiB x 1048576): the base of the vLLM fraction. */
+  memoryBytes: number
+  /** Peak memory bandwidth, bytes/s (decode is bandwidth-bound). */
+  bandwidthBytesPerSecond: number
+  /** nvidia-smi `name` values that mean this profile. */
+  hwNames: RegExp
+}
+
+const MIB = 1048576
+const GBPS = 1e9
+
+// memory.total as nvidia-smi prints it: H100 81559 MiB and H200 143771 MiB from the captures in
+// shared/fixtures/nvidia-smi, RTX 4090 24564 MiB (bench-gpu.md §2.3, RLinf#255; the 4090 D is
+// assumed equal: same 24 GB GDDR6X, no capture), the others from their usual nvidia-smi tables.
+// Bandwidth from the vendor spec sheets (RTX 4090 D 1008 GB/s: bench-gpu.md §3; A100 80GB and
+// H100 are the SXM figures, the PCIe cards are slower).
+export const GPU_PROFILES: readonly GpuProfile[] = [
+  {
+    id: 'rtx-4090d',
+    name: 'RTX 4090 D',
+    memoryBytes: 24564 * MIB,
+    bandwidthBytesPerSecond: 1008 * GBPS,
+    hwNames: /rtx 4090 d\b/i,
+  },
+  {
+    id: 'rtx-4090',
+    name: 'RTX 4090',
+    memoryBytes: 24564 * MIB,
+    bandwidthBytesPerSecond: 1008 * GBPS,
+    hwNames: /rtx 4090$/i,
+  },
+  {
+    id: 'l40s',
+    name: 'L40S',
+    memoryBytes: 46068 * MIB,
+    bandwidthBytesPerSecond: 864 * GBPS,
+    hwNames: /\bl40s\b/i,
+  },
+  {
+    id: 'a100-40gb',
+    name: 'A100 40GB',
+    memoryBytes: 40960 * MIB,
+    bandwidthBytesPerSecond: 1555 * GBPS,
+    hwNames: /a100.*40\s?gb/i,
+  },
+  {
+    id: 'a100-80gb',
+    name: 'A100 80GB',
+    memoryBytes: 81920 * MIB,
+    bandwidthBytesPerSecond: 2039 * GBPS,
+    hwNames: /a100.*80\s?gb/i,
+  },
+  {
+    id: 'h100-80gb',
+    name: 'H100 80GB',
+    memoryBytes: 81559 * MIB,
+    bandwidthBytesPerSecond: 3350 * GBPS,
+    hwNames: /\bh100\b/i,
+  },
+  {
+    id: 'h200',
+    name: 'H200 141GB',
+    memoryBytes: 143771 * MIB,
+    bandwidthBytesPerSecond: 4800 * GBPS,
+    hwNames: /\bh200\b/i,
+  },
+]
+
+const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '')
+
+/** A profile by id ("rtx-4090d", "RTX 4090 D") or by nvidia-smi name ("NVIDIA H100 80GB HBM3"). */
+export function findGpuProfile(name: string): GpuProfile | undefined {
+  const n = norm(name)
+  return (
+    GPU_PROFILES.find((g) => norm(g.id) === n || norm(g.name) === n) ??
+    GPU_PROFILES.find((g) => g.hwNames.test(name.trim()))
+  )
+}
+
+export function resolveGpu(name: string): GpuProfile {
+  const found = findGpuProfile(name)
+  if (found) return found
+  throw new AppError('PLAN_UNKNOWN_GPU', `no built-in GPU profile "${name}"`, {
+    hint: `use one of ${GPU_PROFILES.map((g) => g.id).join(', ')}, or the closest one with --gpu-memory-gib N (memory.total from nvidia-smi, in GiB)`,
+  })
+}
