@@ -1,32 +1,22 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { parseConfig } from '../config/index.js'
+import { renderAlertmanagerConfig } from '../rules/index.js'
 import { startFakeDingtalk } from '../testing/chat-fakes/index.js'
 import { startAlertmanager, waitUntil } from '../testing/prom-stack.js'
 import { captureLogger, relayConfig } from './_testing.js'
 import { HOOK_PATH, startRelayServer } from './server.js'
 
-// End to end with a REAL Alertmanager (Debian's 0.25): alerts posted to its API are grouped,
-// sent to the relay, signed and delivered to the fake DingTalk. The Alertmanager config is a
-// minimal webhook receiver written here, with the timings `inferwatch rules --profile test`
-// uses (group_wait/group_interval 1s).
+// End to end with a REAL Alertmanager (Debian's 0.25) configured by src/rules (the test profile:
+// group_wait / group_interval 1s): alerts posted to its API are grouped, sent to the relay,
+// signed and delivered to the fake DingTalk.
 
 const SECRET = 'SECe2esecret0000'
 
+/** alertmanager.yml exactly as `inferwatch rules --profile test` writes it, pointed at this relay. */
 function amConfig(hookUrl: string, token: string): string {
-  return `route:
-  receiver: relay
-  group_by: ['alertname']
-  group_wait: 1s
-  group_interval: 1s
-  repeat_interval: 1h
-receivers:
-  - name: relay
-    webhook_configs:
-      - url: ${hookUrl}
-        send_resolved: true
-        http_config:
-          authorization: { type: Bearer, credentials: ${token} }
-`
+  const config = parseConfig({ alertmanager: { webhookUrl: hookUrl, webhookToken: token } })
+  return renderAlertmanagerConfig(config, { profile: 'test' })
 }
 
 async function postAlerts(amUrl: string, alerts: unknown[]): Promise<void> {
