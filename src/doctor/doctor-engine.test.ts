@@ -292,6 +292,33 @@ describe('runDoctor: GPU memory and KV capacity', () => {
     assert.match(c.finding, /4096 KV tokens \(test estimate\) vs max context 8192/)
   })
 
+  test('KV capacity from the plan estimate: Qwen3-4B at 262144 tokens cannot fit on a 24 GB card', async (t) => {
+    const noCacheInfo = 'vllm:num_requests_running{model_name="m"} 0\n'
+    const card = snapshot(0.9)
+    const gpu = card.gpus[0]
+    assert.ok(gpu)
+    gpu.memoryTotalBytes = 24564 * 1024 * 1024
+    const long = await doctorOn(vllmRoutes({ metrics: noCacheInfo, maxModelLen: 262144 }), t, {
+      readGpu: async () => card,
+      gpuMemoryUtilization: 0.9,
+      gpuMemoryAlertRatio: 0.95,
+    })
+    const c = check(long, 'engine.kv-capacity')
+    assert.equal(c.status, 'fail')
+    const kv = Number(/^(\d+) KV tokens/.exec(c.finding)?.[1])
+    // bench-gpu.md §3: about 90K-100K tokens fit at 0.9 on 24 GB.
+    assert.ok(kv > 80_000 && kv < 105_000, c.finding)
+    assert.match(
+      c.finding,
+      /plan estimate: qwen3-4b-instruct-2507 on NVIDIA GeForce RTX 4090 D \(24\.0 GiB\) at gpu_memory_utilization 0\.9/,
+    )
+    const short = await doctorOn(vllmRoutes({ metrics: noCacheInfo, maxModelLen: 32768 }), t, {
+      readGpu: async () => card,
+      gpuMemoryUtilization: 0.9,
+    })
+    assert.equal(check(short, 'engine.kv-capacity').status, 'pass')
+  })
+
   test('GPUs: listed, above the threshold now, or nvidia-smi missing', async (t) => {
     const engine = await startFakeEngine(vllmRoutes({ maxModelLen: 65536 }))
     t.after(() => engine.close())

@@ -2,6 +2,7 @@ import { isAppError } from '../shared/index.js'
 import { checkAdmin, checkAlertmanager } from './_alertmanager-checks.js'
 import { checkEngine, type EngineChecks } from './_engine-checks.js'
 import { checkGpus, checkGpuThreshold, checkKvCapacity } from './_gpu-checks.js'
+import { estimateKvWithPlan } from './_plan-estimate.js'
 import { checkPrometheus } from './_prometheus-checks.js'
 import type { CheckStatus, DoctorCheck, DoctorOptions, DoctorReport } from './types.js'
 
@@ -52,7 +53,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     ...prom.checks,
     am,
     gpu.check,
-    checkKvCapacity(engine.engine, gpu.snapshot, options),
+    checkKvCapacity(engine.engine, gpu.snapshot, {
+      ...options,
+      estimateKv:
+        options.estimateKv ?? ((e, g) => estimateKvWithPlan(e, g, options.gpuMemoryUtilization)),
+    }),
     checkGpuThreshold(engine.engine, threshold, options),
   ]
   const counts: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0 }

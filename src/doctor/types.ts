@@ -52,7 +52,7 @@ export interface DoctorOptions {
   gpuMemoryAlertRatio?: number
   /** The --gpu-memory-utilization the config says the engine runs with (used when the engine does not report it). */
   gpuMemoryUtilization?: number
-  /** KV capacity when the engine does not report it (from `plan`); undefined: skipped. */
+  /** KV capacity when the engine does not report it; default: src/plan's estimate for a built-in model on the GPU read. */
   estimateKv?: (engine: EngineInfo, gpu: GpuSnapshot | undefined) => KvEstimate | undefined
   /** Monotonic clock in ms for timings (performance.now by default). */
   nowMs?: () => number

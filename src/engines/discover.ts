@@ -165,6 +165,13 @@ function interpret(base: string, probes: Map<ProbePath, ProbeResult>): EngineInf
     props?.build_info,
   )
   if (v) info.version = v
+  const weights =
+    tgi?.model_id ??
+    sglModel?.model_path ??
+    sglServer?.model_path ??
+    (props ? props.model_path : undefined) ??
+    models?.data.find((m) => !m.parent && m.root)?.root
+  if (weights) info.modelPath = weights
   const maxLen = pickMaxLen(chosen, models, tgi, props, sglServer, exposition)
   if (maxLen) info.maxModelLen = maxLen
   readCapacity(info, exposition, sglServer)

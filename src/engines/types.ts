@@ -37,6 +37,8 @@ export interface EngineInfo {
   version?: string
   /** Served model names, as clients put them in `model`. */
   models: string[]
+  /** The weights the engine loaded (vLLM `root`, TGI `model_id`, SGLang/llama.cpp `model_path`). */
+  modelPath?: string
   /** Max context in tokens (prompt + output). */
   maxModelLen?: number
   metrics: EngineMetricsInfo
