@@ -1,0 +1,169 @@
+import { Agent, request } from 'node:http'
+import { performance } from 'node:perf_hooks'
+
+export interface Target {
+  name: 'direct' | 'nginx' | 'inferwatch'
+  url: string
+}
+
+const SMALL_CHAT = Buffer.from(
+  JSON.stringify({
+    model: 'bench',
+    messages: [{ role: 'user', content: 'Say ok.' }],
+    max_tokens: 1,
+  }),
+)
+const STREAM_CHAT = Buffer.from(
+  JSON.stringify({
+    model: 'bench',
+    messages: [{ role: 'user', content: 'Count.' }],
+    max_tokens: 64,
+    stream: true,
+  }),
+)
+
+interface Timing {
+  /** Request sent -> first response body chunk, ms. */
+  firstMs: number
+  /** Request sent -> response end, ms. */
+  totalMs: number
+  /** Gaps between consecutive body chunks, ms. */
+  gapsMs: number[]
+}
+
+function exchange(
+  url: URL,
+  agent: Agent,
+  path: string,
+  body: Buffer,
+  wantGaps: boolean,
+): Promise<Timing> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    let first = 0
+    let last = 0
+    const gapsMs: number[] = []
+    const req = request(
+      {
+        hostname: url.hostname,
+        port: url.port,
+        method: 'POST',
+        path,
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
+      (res) => {
+        res.on('data', () => {
+          const t = performance.now()
+          if (first === 0) first = t
+          else if (wantGaps) gapsMs.push(t - last)
+          last = t
+        })
+        res.on('end', () => {
+          if (res.statusCode !== 200)
+            reject(new Error(`${url.origin}${path}: HTTP ${res.statusCode}`))
+          else resolve({ firstMs: first - started, totalMs: performance.now() - started, gapsMs })
+        })
+        res.on('error', reject)
+      },
+    )
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+const agentFor = (maxSockets: number) => new Agent({ keepAlive: true, maxSockets })
+
+/** Lane 1: sequential small non-streamed chat requests, round-robin over the targets. */
+export async function measureLatency(
+  targets: readonly Target[],
+  n: number,
+  warmup: number,
+): Promise<Map<string, number[]>> {
+  const agents = targets.map(() => agentFor(1))
+  const urls = targets.map((t) => new URL(t.url))
+  const out = new Map<string, number[]>(targets.map((t) => [t.name, []]))
+  for (let i = 0; i < warmup + n; i++) {
+    // Rotate the order so no target always runs right after another.
+    for (let k = 0; k < targets.length; k++) {
+      const j = (i + k) % targets.length
+      const t = await exchange(
+        urls[j] as URL,
+        agents[j] as Agent,
+        '/v1/chat/completions',
+        SMALL_CHAT,
+        false,
+      )
+      if (i >= warmup) out.get((targets[j] as Target).name)?.push(t.totalMs)
+    }
+  }
+  for (const a of agents) a.destroy()
+  return out
+}
+
+/** Lane 2: `concurrency` streams of 64 deltas 20 ms apart per round and target. */
+export async function measureStreaming(
+  targets: readonly Target[],
+  rounds: number,
+  concurrency: number,
+): Promise<Map<string, { ttftMs: number[]; gapsMs: number[] }>> {
+  const out = new Map(
+    targets.map((t) => [t.name as string, { ttftMs: [] as number[], gapsMs: [] as number[] }]),
+  )
+  for (let r = 0; r < rounds; r++) {
+    for (const target of targets) {
+      const agent = agentFor(concurrency)
+      const url = new URL(target.url)
+      const runs = await Promise.all(
+        Array.from({ length: concurrency }, () =>
+          exchange(url, agent, '/v1/chat/completions', STREAM_CHAT, true),
+        ),
+      )
+      agent.destroy()
+      const slot = out.get(target.name)
+      for (const run of runs) {
+        slot?.ttftMs.push(run.firstMs)
+        slot?.gapsMs.push(...run.gapsMs)
+      }
+    }
+  }
+  return out
+}
+
+/** A chat body of about `bytes` bytes (" hello" repeated), streamed, answered at once by the stub. */
+export function largeChatBody(bytes: number): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      model: 'bench',
+      messages: [{ role: 'user', content: ' hello'.repeat(Math.ceil(bytes / 6)) }],
+      max_tokens: 1,
+      stream: true,
+    }),
+  )
+}
+
+/** Lane 4: time to first token of a large prompt, sequential, round-robin. */
+export async function measureLargePrompt(
+  targets: readonly Target[],
+  n: number,
+  body: Buffer,
+): Promise<Map<string, number[]>> {
+  const agents = targets.map(() => agentFor(1))
+  const urls = targets.map((t) => new URL(t.url))
+  const out = new Map<string, number[]>(targets.map((t) => [t.name, []]))
+  for (let i = 0; i < n + 1; i++) {
+    for (let k = 0; k < targets.length; k++) {
+      const j = (i + k) % targets.length
+      const t = await exchange(
+        urls[j] as URL,
+        agents[j] as Agent,
+        '/v1/chat/completions?once',
+        body,
+        false,
+      )
+      if (i > 0) out.get((targets[j] as Target).name)?.push(t.firstMs)
+    }
+  }
+  for (const a of agents) a.destroy()
+  return out
+}
