@@ -67,7 +67,9 @@ export function createFeishuDriver(
     let text = chunks.map((c) => chunkText(c, dialect.blockSep)).join(dialect.blockSep)
     const ids = [...m.userIds, ...(m.all ? ['all'] : [])]
     if (!card) {
-      const ats = ids.map((id) => `<at user_id="${id}"></at>`).join(' ')
+      const ats = ids
+        .map((id) => `<at user_id="${id}">${id === 'all' ? '所有人' : ''}</at>`)
+        .join(' ')
       return { msg_type: 'text', content: { text: ats ? `${text}\n${ats}` : text } }
     }
     if (ids.length) text += `${dialect.blockSep}${ids.map((id) => `<at id=${id}></at>`).join(' ')}`

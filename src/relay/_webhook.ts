@@ -8,7 +8,7 @@ import {
   postJson,
   type QueueItem,
 } from './_driver.js'
-import { byHttpStatus, OK, permanent } from './_outcome.js'
+import { byHttpStatus, OK, permanent, transient } from './_outcome.js'
 import { chunkText } from './_pack.js'
 import { DEFAULT_LIMITS } from './_rate-limit.js'
 import { renderTemplate } from './_text.js'
@@ -107,10 +107,12 @@ export function createFileDriver(cfg: RelayChannelConfig, deps: DriverDeps): Dri
         await appendFile(cfg.path ?? '', line, 'utf8')
         return OK
       } catch (err) {
-        return permanent(
-          'io_error',
-          `cannot append to ${cfg.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        )
+        const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message
+        const detail = `cannot append to ${cfg.path}: ${code}`
+        // A full or busy disk may recover (Alertmanager retries); a bad path will not.
+        return ['ENOSPC', 'EIO', 'EAGAIN', 'EBUSY', 'EMFILE'].includes(code)
+          ? transient('io_error', detail)
+          : permanent('io_error', detail)
       }
     },
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { startFakeDingtalk } from '../testing/chat-fakes/index.js'
+import { startFakeDingtalk, startFakeSlack, startFakeWecom } from '../testing/chat-fakes/index.js'
 import { fakeClock, localPayload, metricValue, startHook } from './_testing.js'
 
 // Delivery that loses nothing: transient failures retried, persistent ones answered 5xx so
@@ -265,4 +265,67 @@ test('dedupe drops repeats only within the window; reminders after it go out', a
   clock.advance(61_000)
   assert.deepEqual((await hook.deliver(FIRING)).body.channels, { ops: 'delivered' })
   assert.equal(fake.accepted.length, 3)
+})
+
+test('Slack 429 waits Retry-After; an API that disagrees on size gets one alert per message', async (t) => {
+  const clock = fakeClock()
+  const slack = await startFakeSlack({ now: clock.now })
+  const wecom = await startFakeWecom({ now: clock.now })
+  t.after(() => Promise.all([slack.close(), wecom.close()]))
+  const { hook, registry } = startHook(
+    {
+      dedupeWindowMs: 0,
+      channels: [
+        // Limits overridden above what the robots allow, to make them push back.
+        {
+          name: 'slack',
+          type: 'slack',
+          url: slack.url,
+          rateLimits: [{ max: 100, windowMs: 1000 }],
+        },
+        { name: 'wecom', type: 'wecom', url: wecom.url, maxBytes: 6000 },
+      ],
+    },
+    {},
+    clock,
+  )
+  t.after(() => hook.close())
+  const replies = await Promise.all([0, 1, 2].map((i) => hook.deliver(withGroup(FIRING, i))))
+  assert.ok(replies.every((r) => r.httpStatus === 200 && r.body.channels?.slack === 'delivered'))
+  assert.ok(replies.every((r) => r.body.channels?.wecom === 'delivered'))
+  assert.ok(
+    slack.requests.some((r) => r.reply !== 'reset' && r.reply.status === 429),
+    'the fake pushed back',
+  )
+  assert.ok(
+    clock.slept.some((ms) => ms >= 1000),
+    'waited at least Retry-After',
+  )
+  assert.ok(
+    (await metricValue(registry, 'inferwatch_relay_failures_total', {
+      channel: 'wecom',
+      reason: 'too_long',
+    })) >= 1,
+  )
+  const text = wecom.accepted.map((r) => JSON.stringify(r.json)).join('\n')
+  for (let i = 0; i < 3; i++) {
+    for (const inst of ['vllm-0', 'vllm-1', 'vllm-2']) {
+      assert.ok(text.includes(`instance=${inst}:8000, shard=${i}`), `${inst} of ${i} delivered`)
+    }
+  }
+})
+
+test('a file sink with path "-" writes JSON lines to stdout', async () => {
+  const out: string[] = []
+  const { hook } = startHook(
+    { channels: [{ name: 'log', type: 'file', path: '-' }] },
+    { writeStdout: (s) => out.push(s) },
+  )
+  assert.equal((await hook.deliver(FIRING)).httpStatus, 200)
+  await hook.close()
+  assert.equal(out.length, 1)
+  const line = JSON.parse(out[0] ?? '')
+  assert.equal(line.channel, 'log')
+  assert.equal(line.alerts, 3)
+  assert.match(line.text, /已持续/)
 })
