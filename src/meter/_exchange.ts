@@ -87,7 +87,7 @@ export function startExchange(
   let reqOverflow = false
   let analysis: Analysis | undefined
   let analysisDone: Promise<void> = Promise.resolve()
-  let labels = { model: 'unknown', context_class: 'unknown' as ContextClass }
+  let labels = { gen_ai_request_model: 'unknown', context_class: 'unknown' as ContextClass }
   let ended = false
   metrics.inFlight.inc(labels)
 
@@ -109,9 +109,9 @@ export function startExchange(
   let lastBig: Buffer | undefined
 
   const relabel = (model: string, cls: ContextClass) => {
-    if (ended || (model === labels.model && cls === labels.context_class)) return
+    if (ended || (model === labels.gen_ai_request_model && cls === labels.context_class)) return
     metrics.inFlight.dec(labels)
-    labels = { model, context_class: cls }
+    labels = { gen_ai_request_model: model, context_class: cls }
     metrics.inFlight.inc(labels)
   }
 
@@ -208,8 +208,9 @@ export function startExchange(
     },
     requestEnd() {
       if (reqOverflow || analysis) return
-      // One copy into a fresh buffer (transferable to the worker, no main-thread parse when large).
-      const bytes = new Uint8Array(reqBytes)
+      // One copy into a fresh, unpooled buffer (transferable to the worker, no main-thread parse
+      // when large).
+      const bytes = Buffer.allocUnsafeSlow(reqBytes)
       let at = 0
       for (const p of reqParts) {
         bytes.set(p, at)

@@ -104,7 +104,9 @@ export class SseParser {
 
   private line(line: Buffer | undefined): void {
     if (line === undefined) {
+      // Too long to keep: most likely a data line; the event is reported as dropped (undefined).
       this.overflow = true
+      this.hasData = true
       return
     }
     if (line.length === 0) {

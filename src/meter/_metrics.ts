@@ -46,7 +46,7 @@ export interface MeterMetrics {
   ttft: Histogram<(typeof BASE)[number]>
   tpot: Histogram<(typeof BASE)[number]>
   tokens: Histogram<(typeof BASE)[number] | 'gen_ai_token_type'>
-  inFlight: Gauge<'model' | 'context_class'>
+  inFlight: Gauge<'gen_ai_request_model' | 'context_class'>
 }
 
 export function registerMeterMetrics(registry: Registry, classes: ContextClasses): MeterMetrics {
@@ -82,8 +82,9 @@ export function registerMeterMetrics(registry: Registry, classes: ContextClasses
     }),
     inFlight: new Gauge({
       name: 'inferwatch_requests_in_flight',
-      help: 'LLM requests in flight through the proxy, by model and context class.',
-      labelNames: ['model', 'context_class'],
+      // design.md's table says "model": its legend makes that gen_ai_request_model.
+      help: 'LLM requests in flight through the proxy, by model and context class (unknown while being worked out).',
+      labelNames: ['gen_ai_request_model', 'context_class'],
       registers,
     }),
   }

@@ -303,7 +303,7 @@ test('in flight while streaming, by model and context class; back to 0 after', a
   await reader.read()
   assert.equal(
     await gaugeValue(registry, 'inferwatch_requests_in_flight', {
-      model: MODEL,
+      gen_ai_request_model: MODEL,
       context_class: 'short',
     }),
     1,
