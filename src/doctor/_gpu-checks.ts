@@ -124,7 +124,7 @@ export function checkGpuThreshold(
     engine?.provider === 'vllm'
   ) {
     util = options.gpuMemoryUtilization
-    from = 'config gpuMemoryUtilization (the engine does not export vllm:cache_config_info)'
+    from = 'config gpuMemoryUtilization; the engine does not export vllm:cache_config_info'
   }
   if (util === undefined)
     return {
