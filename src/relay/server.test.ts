@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { main } from '../cli/index.js'
 import { createLogger } from '../shared/index.js'
 import { startFakeDingtalk } from '../testing/chat-fakes/index.js'
-import { captureLogger, localPayload, relayConfig } from './_testing.js'
+import { captureLogger, localPayload, relayConfig, TESTDATA } from './_testing.js'
 import { startRelayServer } from './server.js'
 
 const FIRING = localPayload('am025-firing-3-alerts.json')
@@ -106,4 +106,19 @@ test('inferwatch relay --config runs until aborted', async (t) => {
     await main(['relay', '--listen', 'nope'], { ...io, signal: new AbortController().signal }),
     2,
   )
+})
+
+test('inferwatch relay --help (golden)', async () => {
+  const out: string[] = []
+  const code = await main(['relay', '--help'], {
+    stdout: (s) => void out.push(s),
+    stderr: () => {},
+    env: {},
+    cwd: '.',
+    signal: new AbortController().signal,
+  })
+  assert.equal(code, 0)
+  const p = join(TESTDATA, 'golden', 'relay-help.txt')
+  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(p, out.join(''))
+  assert.equal(out.join(''), readFileSync(p, 'utf8'))
 })
