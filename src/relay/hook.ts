@@ -136,9 +136,10 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
           hint: 'Alertmanager retries this notification; a pending delivery is joined, not repeated',
         },
       )
-      return { ...errorReply(503, err), body: { ...errorReply(503, err).body, channels: results } }
+      const reply = errorReply(503, err)
+      return { ...reply, body: { ...reply.body, channels: { ...results } } }
     }
-    return { httpStatus: 200, body: { status: 'ok', channels: results } }
+    return { httpStatus: 200, body: { status: 'ok', channels: { ...results } } }
   }
 
   const tokenOk = (req: IncomingMessage) => {
