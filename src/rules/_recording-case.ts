@@ -25,7 +25,7 @@ function labelText(l: Labels): string {
  * ranks counted once), TGI, llama.cpp, the proxy (which wins over vLLM for the model it meters),
  * inferwatch's GPU collector. Values are compared after round(…, 0.001).
  */
-export function buildRecordingCase(plan: RulesPlan, t: Timeline): TestCase {
+export function buildRecordingCase(_plan: RulesPlan, t: Timeline): TestCase {
   const step = t.stepSeconds
   const input: InputSeries[] = []
   const g = (name: string, l: Labels, v: number) =>

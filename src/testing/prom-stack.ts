@@ -1,6 +1,6 @@
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { basename, join } from 'node:path'
+import { dirname, join, resolve, sep } from 'node:path'
 import { startDaemon } from './_prom-process.js'
 import { requireBinary } from './binaries.js'
 
@@ -19,7 +19,7 @@ export interface StartPrometheusOptions {
   configYaml?: string
   /** An existing prometheus.yml, copied to `<dir>/prometheus.yml` (give `configYaml` or this). */
   configFile?: string
-  /** Rule files written into `<dir>` before start: file name -> YAML text. */
+  /** Files written into `<dir>` before start: relative path (e.g. rules/x.yml) -> text. */
   ruleFiles?: Record<string, string>
   extraArgs?: string[]
   readyTimeoutMs?: number
@@ -50,7 +50,12 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   else if (options.configFile) copyFileSync(options.configFile, configPath)
   else throw new Error('startPrometheus needs configYaml or configFile')
   const writeFiles = (files: Record<string, string>) => {
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, basename(name)), text)
+    for (const [name, text] of Object.entries(files)) {
+      const target = resolve(dir, name)
+      if (!target.startsWith(`${dir}${sep}`)) throw new Error(`${name} is outside ${dir}`)
+      mkdirSync(dirname(target), { recursive: true })
+      writeFileSync(target, text)
+    }
   }
   writeFiles(options.ruleFiles ?? {})
   const daemon = await startDaemon({
@@ -142,3 +147,4 @@ export async function startAlertmanager(
     close: daemon.close,
   }
 }
+export { runPromTool, type ToolResult } from './_prom-tools.js'

@@ -1,0 +1,265 @@
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { parse, parseAllDocuments } from 'yaml'
+import { parseConfig } from '../config/index.js'
+import { REPO_ROOT } from '../testing/index.js'
+import { runPromTool } from '../testing/prom-stack.js'
+import {
+  ALERT_NAMES,
+  checkRulesPlan,
+  LLM_RECORDING_RULES,
+  planRules,
+  renderRulesFiles,
+  writeRules,
+} from './index.js'
+
+function tmp(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'iw-rules-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+for (const language of ['zh', 'en'] as const) {
+  test(`generated files pass promtool check/test and amtool (${language})`, async (t) => {
+    const dir = tmp(t)
+    const config = parseConfig({
+      alerts: { language },
+      nodeExporter: { targets: ['127.0.0.1:9100'] },
+    })
+    const { files } = await writeRules(config, dir)
+    assert.equal(files.length, 8)
+    const check = await runPromTool('promtool', ['check', 'config', 'prometheus.yml'], dir)
+    assert.equal(check.code, 0, check.output)
+    assert.match(check.output, /SUCCESS: \d+ rules found/)
+    const rules = await runPromTool(
+      'promtool',
+      ['check', 'rules', 'inferwatch.rules.yml'],
+      join(dir, 'rules'),
+    )
+    assert.equal(rules.code, 0, rules.output)
+    const unit = await runPromTool(
+      'promtool',
+      ['test', 'rules', 'inferwatch.test.yml'],
+      join(dir, 'rules'),
+    )
+    assert.equal(unit.code, 0, unit.output)
+    assert.match(unit.output, /SUCCESS/)
+    const am = await runPromTool('amtool', ['check-config', 'alertmanager.yml'], dir)
+    assert.equal(am.code, 0, am.output)
+    assert.match(am.output, /2 inhibit rules/)
+  })
+}
+
+test('the promtool tests catch a broken rule (they can fail)', async (t) => {
+  const dir = tmp(t)
+  await writeRules(parseConfig({}), dir)
+  const file = join(dir, 'rules/inferwatch.rules.yml')
+  const text = readFileSync(file, 'utf8')
+  // vLLM < 0.9.2 only exports gpu_cache_usage_perc: dropping the alias must fail a test.
+  writeFileSync(file, text.replace(' or vllm:gpu_cache_usage_perc', ''))
+  const unit = await runPromTool(
+    'promtool',
+    ['test', 'rules', 'inferwatch.test.yml'],
+    join(dir, 'rules'),
+  )
+  assert.notEqual(unit.code, 0)
+  assert.match(unit.output, /LLMKVCacheHigh/)
+  assert.match(unit.output, /gpu-b:8000/)
+})
+
+test('every contract name is recorded and every contract alert exists, with severity and runbook', () => {
+  const files = renderRulesFiles(planRules(parseConfig({ alerts: { language: 'en' } })))
+  const rules = parse(files.find((f) => f.path === 'rules/inferwatch.rules.yml')?.text ?? '') as {
+    groups: { name: string; rules: Record<string, unknown>[] }[]
+  }
+  const all = rules.groups.flatMap((g) => g.rules)
+  const records = new Set(all.map((r) => r.record).filter(Boolean))
+  for (const name of LLM_RECORDING_RULES) assert.ok(records.has(name), `missing record ${name}`)
+  const alerts = all.filter((r) => r.alert)
+  assert.deepEqual([...new Set(alerts.map((a) => a.alert))].sort(), [...ALERT_NAMES].sort())
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
+  for (const a of alerts) {
+    const labels = a.labels as Record<string, string>
+    const ann = a.annotations as Record<string, string>
+    assert.match(labels.severity ?? '', /^(critical|warning)$/)
+    assert.ok(ann.summary && ann.description, `${a.alert} annotations`)
+    const anchor = /#([a-z]+)$/.exec(ann.runbook_url ?? '')?.[1]
+    assert.equal(anchor, String(a.alert).toLowerCase())
+    assert.match(
+      readme,
+      new RegExp(`^#### ${a.alert}$`, 'm'),
+      `README runbook has no #### ${a.alert}`,
+    )
+  }
+  const gpu = alerts.find((a) => a.alert === 'LLMGPUMemoryHigh')
+  assert.equal(gpu?.expr, 'llm:gpu_memory_usage:ratio > 0.92')
+  assert.equal(gpu?.for, '30s')
+  assert.equal(alerts.find((a) => a.alert === 'LLMLongContextOverload')?.for, '2m')
+})
+
+test('thresholds and for durations come from the config; the test profile shrinks only timing', () => {
+  const config = parseConfig({
+    alerts: { gpuMemoryHigh: { ratio: 0.97, forSeconds: 45 }, queueTimeHigh: { seconds: 0.5 } },
+  })
+  const rules = (plan: ReturnType<typeof planRules>) =>
+    (
+      parse(renderRulesFiles(plan)[1]?.text ?? '') as {
+        groups: { rules: Record<string, string>[] }[]
+      }
+    ).groups
+      .flatMap((g) => g.rules)
+      .filter((r) => r.alert)
+  const normal = rules(planRules(config))
+  assert.equal(
+    normal.find((r) => r.alert === 'LLMGPUMemoryHigh')?.expr,
+    'llm:gpu_memory_usage:ratio > 0.97',
+  )
+  assert.equal(normal.find((r) => r.alert === 'LLMGPUMemoryHigh')?.for, '45s')
+  assert.equal(
+    normal.find((r) => r.alert === 'LLMQueueTimeHigh')?.expr,
+    'llm:queue_time_seconds:mean5m > 0.5',
+  )
+  const fast = rules(planRules(config, { profile: 'test' }))
+  assert.equal(
+    fast.find((r) => r.alert === 'LLMGPUMemoryHigh')?.expr,
+    'llm:gpu_memory_usage:ratio > 0.97',
+  )
+  assert.equal(fast.find((r) => r.alert === 'LLMGPUMemoryHigh')?.for, '2s')
+  const prom = parse(renderRulesFiles(planRules(config, { profile: 'test' }))[0]?.text ?? '') as {
+    global: Record<string, string>
+  }
+  assert.equal(prom.global.scrape_interval, '1s')
+})
+
+test('prometheus.yml: engine every 5 s with an engine label, several instances, admin, node, self, AM', () => {
+  const config = parseConfig({
+    engines: [
+      { type: 'vllm', targets: ['10.0.0.1:8000', '10.0.0.2:8000'] },
+      { type: 'tgi', targets: ['10.0.0.3:9000'] },
+    ],
+    nodeExporter: { targets: ['10.0.0.1:9100'] },
+    prometheus: { url: 'http://10.0.0.9:9090' },
+    alertmanager: { url: 'http://10.0.0.9:9093' },
+  })
+  const prom = parse(renderRulesFiles(planRules(config))[0]?.text ?? '') as {
+    global: Record<string, string>
+    rule_files: string[]
+    alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] }
+    scrape_configs: {
+      job_name: string
+      scrape_interval?: string
+      static_configs: { targets: string[]; labels?: Record<string, string> }[]
+    }[]
+  }
+  const job = (n: string) => prom.scrape_configs.find((s) => s.job_name === n)
+  assert.equal(prom.global.scrape_interval, '15s')
+  assert.deepEqual(prom.rule_files, ['rules/inferwatch.rules.yml'])
+  assert.deepEqual(job('inferwatch')?.static_configs[0]?.targets, ['127.0.0.1:9464'])
+  assert.equal(job('vllm')?.scrape_interval, '5s')
+  assert.deepEqual(job('vllm')?.static_configs[0], {
+    targets: ['10.0.0.1:8000', '10.0.0.2:8000'],
+    labels: { engine: 'vllm' },
+  })
+  assert.deepEqual(job('tgi')?.static_configs[0]?.labels, { engine: 'tgi' })
+  assert.deepEqual(job('node')?.static_configs[0]?.targets, ['10.0.0.1:9100'])
+  assert.deepEqual(job('prometheus')?.static_configs[0]?.targets, ['10.0.0.9:9090'])
+  assert.deepEqual(prom.alerting.alertmanagers[0]?.static_configs[0]?.targets, ['10.0.0.9:9093'])
+})
+
+test('alertmanager.yml: severity routes, group_by, relay webhook with bearer token, inhibition', () => {
+  const config = parseConfig({ admin: '0.0.0.0:9464', adminToken: 's3cret' })
+  const am = parse(renderRulesFiles(planRules(config))[3]?.text ?? '') as Record<string, unknown>
+  const route = am.route as {
+    group_by: string[]
+    routes: { matchers: string[]; receiver: string }[]
+  }
+  assert.deepEqual(route.group_by, ['alertname', 'model', 'instance'])
+  assert.deepEqual(
+    route.routes.map((r) => r.matchers[0]),
+    ['severity="critical"', 'severity="warning"'],
+  )
+  const receivers = am.receivers as {
+    webhook_configs: { url: string; send_resolved: boolean; http_config: unknown }[]
+  }[]
+  for (const r of receivers) {
+    assert.equal(r.webhook_configs[0]?.url, 'http://127.0.0.1:9464/hooks/alertmanager')
+    assert.equal(r.webhook_configs[0]?.send_resolved, true)
+    assert.deepEqual(r.webhook_configs[0]?.http_config, {
+      authorization: { type: 'Bearer', credentials: 's3cret' },
+    })
+  }
+  const inhibit = am.inhibit_rules as { source_matchers: string[]; target_matchers: string[] }[]
+  assert.deepEqual(inhibit[0], {
+    source_matchers: ['alertname="LLMEngineDown"'],
+    target_matchers: ['severity="warning"'],
+  })
+})
+
+test('grafana and k8s: valid documents that use only recorded llm:* names', () => {
+  const files = renderRulesFiles(planRules(parseConfig({})))
+  const text = (p: string) => files.find((f) => f.path === p)?.text ?? ''
+  const rules = text('rules/inferwatch.rules.yml')
+  const dash = JSON.parse(text('grafana/inferwatch.json')) as {
+    panels: { targets: { expr: string }[] }[]
+    templating: { list: { type: string }[] }
+  }
+  assert.ok(dash.templating.list.some((v) => v.type === 'datasource'))
+  const used = new Set(
+    dash.panels.flatMap((p) => p.targets.map((t) => /^(llm:[a-z0-9_:]+)/.exec(t.expr)?.[1])),
+  )
+  assert.ok(used.size >= 12)
+  for (const name of used)
+    assert.ok(name && rules.includes(`record: ${name}\n`), `${name} is not recorded`)
+  const kinds = ['k8s/prometheus-rule.yaml', 'k8s/monitors.yaml', 'k8s/proxy.yaml'].flatMap((p) =>
+    parseAllDocuments(text(p)).map((d) => (d.toJS() as { kind: string }).kind),
+  )
+  assert.deepEqual(kinds, [
+    'PrometheusRule',
+    'ServiceMonitor',
+    'PodMonitor',
+    'Deployment',
+    'Service',
+  ])
+  // Per Service across replicas: the PrometheusRule aggregates by namespace and job, not pod.
+  assert.match(text('k8s/prometheus-rule.yaml'), /sum by \(namespace, job, engine, model\)/)
+  assert.doesNotMatch(
+    text('k8s/prometheus-rule.yaml'),
+    /by \(namespace, job, instance, engine, model\)/,
+  )
+})
+
+test('warns when the GPU-memory threshold sits at vLLM gpu_memory_utilization', () => {
+  const w = checkRulesPlan(planRules(parseConfig({})))
+  assert.equal(w.length, 1)
+  assert.match(w[0] ?? '', /0\.92.*--gpu-memory-utilization.*fire all the time/)
+  assert.deepEqual(checkRulesPlan(planRules(parseConfig({ gpuMemoryUtilization: 0.85 }))), [])
+  assert.deepEqual(
+    checkRulesPlan(planRules(parseConfig({ alerts: { gpuMemoryHigh: { ratio: 0.97 } } }))),
+    [],
+  )
+  assert.deepEqual(checkRulesPlan(planRules(parseConfig({ engine: 'llamacpp' }))), [])
+})
+
+test('golden files pin the generated surfaces (UPDATE_GOLDEN=1 rewrites them)', () => {
+  const dir = join(REPO_ROOT, 'src/rules/testdata/golden')
+  const files = renderRulesFiles(
+    planRules(parseConfig({ nodeExporter: { targets: ['127.0.0.1:9100'] } })),
+  )
+  for (const f of files) {
+    const golden = join(dir, f.path.replaceAll('/', '__'))
+    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(golden)) {
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(golden, f.text)
+      if (process.env.UPDATE_GOLDEN !== '1')
+        assert.fail(`${golden} was missing and has been written`)
+    }
+    assert.equal(
+      f.text,
+      readFileSync(golden, 'utf8'),
+      `${f.path} differs from ${golden}; rerun with UPDATE_GOLDEN=1 if intended`,
+    )
+  }
+})
