@@ -120,7 +120,7 @@ test('missing nvidia-smi: collector_up 0, one log line, never throws from the lo
 })
 
 test('failing, garbage-printing and hanging nvidia-smi: up 0, series removed, recovery logged once', async (t) => {
-  const { collector, lines, text, smi } = await setup(t, { gpuOut: TWO_GPUS }, { timeoutMs: 300 })
+  const { collector, lines, text, smi } = await setup(t, { gpuOut: TWO_GPUS }, { timeoutMs: 1500 })
   await collector.readOnce()
   assert.equal(series(await text(), 'hw_gpu_memory_usage_bytes').length, 2)
   assert.equal(lines.length, 1) // "reading 2 GPU(s)"
@@ -140,8 +140,8 @@ test('failing, garbage-printing and hanging nvidia-smi: up 0, series removed, re
   await assert.rejects(collector.readOnce(), /power.draw is "lots", not a number/)
   await smi.set({ hang: true })
   const started = Date.now()
-  await assert.rejects(collector.readOnce(), /did not answer within 300 ms/)
-  assert.ok(Date.now() - started < 3000, 'the timeout kills a hung nvidia-smi')
+  await assert.rejects(collector.readOnce(), /did not answer within 1500 ms/)
+  assert.ok(Date.now() - started < 6000, 'the timeout kills a hung nvidia-smi')
   assert.equal(lines.filter((l) => l.includes('WARN')).length, 1, lines.join(''))
 
   await smi.set({ gpuOut: TWO_GPUS })
