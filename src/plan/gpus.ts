@@ -19,7 +19,7 @@ const GBPS = 1e9
 // assumed equal: same 24 GB GDDR6X, no capture), the others from their usual nvidia-smi tables.
 // Bandwidth from the vendor spec sheets (RTX 4090 D 1008 GB/s: bench-gpu.md §3; A100 80GB and
 // H100 are the SXM figures, the PCIe cards are slower).
-export const GPU_PROFILES: readonly GpuProfile[] = [
+export const GPU_PROFILES: readonly Readonly<GpuProfile>[] = Object.freeze([
   {
     id: 'rtx-4090d',
     name: 'RTX 4090 D',
@@ -69,7 +69,7 @@ export const GPU_PROFILES: readonly GpuProfile[] = [
     bandwidthBytesPerSecond: 4800 * GBPS,
     hwNames: /\bh200\b/i,
   },
-]
+])
 
 const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '')
 

@@ -167,8 +167,10 @@ const BUILT_IN: [id: string, hfId: string, config: HfConfig][] = [
   ['qwen3-30b-a3b-instruct-2507', 'Qwen/Qwen3-30B-A3B-Instruct-2507', moe30b(262144)],
 ]
 
-export const MODEL_PROFILES: readonly ModelProfile[] = BUILT_IN.map(([id, hfId, config]) =>
-  modelFromHfConfig(config, id, hfId, 'built-in'),
+export const MODEL_PROFILES: readonly Readonly<ModelProfile>[] = Object.freeze(
+  BUILT_IN.map(([id, hfId, config]) =>
+    Object.freeze(modelFromHfConfig(config, id, hfId, 'built-in')),
+  ),
 )
 
 const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9.]/g, '')
