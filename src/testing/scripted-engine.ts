@@ -2,7 +2,9 @@
 // every API format the meter understands with a known schedule — response headers (and a chat
 // stream's role-only chunk) at once, first content `firstTokenMs` after the request arrived,
 // further tokens `interTokenMs` apart — and counts usage as the engine would (prompt: the real
-// Qwen3 tokenizer on the prompt text / rendered ChatML, unless `promptTokens` overrides it).
+// Qwen3 tokenizer on the prompt text / rendered ChatML, unless `promptTokens` overrides it; the
+// tokenizer runs in a worker, started at the first request that needs it, and a count is awaited
+// only where the format carries it — so the schedule holds even while the tokenizer loads).
 // Every output token is one Qwen3 token (single-token words with a leading space), so counting the
 // streamed text with the tokenizer gives `outputTokens` exactly.
 import {
@@ -13,7 +15,7 @@ import {
 } from 'node:http'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { loadQwen3Tokenizer, type Qwen3Tokenizer } from '../tokens/qwen3.js'
+import { createTokenCounter, type TokenCounter } from '../tokens/counter.js'
 import {
   renderStreamHead,
   renderStreamTail,
@@ -43,7 +45,8 @@ export interface ScriptedEngineOptions {
   interTokenMs: number
   /** Output tokens per request; undefined: the request's max_tokens (etc.), else 8. */
   outputTokens: number | undefined
-  /** Prompt tokens to report; undefined: count with the Qwen3 tokenizer (loaded on first need). */
+  /** Prompt tokens to report; undefined: count with the Qwen3 tokenizer (in a worker, loaded at
+   * the first request that needs it: the first such answer's usage may wait ~1-3 s for it). */
   promptTokens: number | undefined
   servedModels: string[]
   maxModelLen: number
@@ -84,6 +87,9 @@ export interface ScriptedEngine {
   set(options: Partial<ScriptedEngineOptions>): void
   /** Number of LLM requests being answered now. */
   inFlight(): number
+  /** Starts the tokenizer worker and loads the tokenizer now (1-3 s), so that the first counted
+   * usage does not wait for it (demo start-up; tests without a `promptTokens` override). */
+  warmTokenizer(): Promise<void>
   close(): Promise<void>
 }
 
@@ -130,7 +136,7 @@ export async function startScriptedEngine(
   const requests: RecordedRequest[] = []
   const sockets = new Set<Socket>()
   const timers = new Set<NodeJS.Timeout>()
-  let tokenizer: Promise<Qwen3Tokenizer> | undefined
+  let tokenizer: TokenCounter | undefined
   let live = 0
   let seq = 0
   const totals = { prompt: 0, generation: 0, success: 0 }
@@ -154,8 +160,9 @@ export async function startScriptedEngine(
   const countPrompt = async (text: string, idCount: number | undefined): Promise<number> => {
     if (opts.promptTokens !== undefined) return opts.promptTokens
     if (idCount !== undefined) return idCount
-    tokenizer ??= loadQwen3Tokenizer()
-    return (await tokenizer).countTokens(text)
+    tokenizer ??= createTokenCounter()
+    // (if the worker fails: about 4 bytes per token, so the usage stays plausible)
+    return (await tokenizer.countText(text)) ?? Math.ceil(Buffer.byteLength(text) / 4)
   }
 
   const server = createServer((req, res) => {
@@ -326,13 +333,16 @@ export async function startScriptedEngine(
       await sleepUntil(t0 + o.firstTokenMs + i * o.interTokenMs)
       if (res.destroyed) return
       if (i >= resetAfter) return void res.socket?.destroy()
-      x.promptTokens = await promptTokens
+      // Token chunks carry the prompt count only in SGLang (every chunk) and TGI (the last one).
+      if (parsed.format === 'sglang-generate' || i === outputTokens - 1)
+        x.promptTokens = await promptTokens
       const t = scriptedTokenText(i)
       text += t
       rec.tokenAtMs.push(performance.now())
       res.write(renderStreamToken(x, i, t, text))
     }
     if (resetAfter <= outputTokens) return void res.socket?.destroy()
+    x.promptTokens = await promptTokens
     res.end(renderStreamTail(x))
     rec.endAtMs = performance.now()
     record(x)
@@ -354,7 +364,12 @@ export async function startScriptedEngine(
       if (opts.failure.kind === 'refuse') for (const s of sockets) s.destroy()
     },
     inFlight: () => live,
+    async warmTokenizer() {
+      tokenizer ??= createTokenCounter()
+      await tokenizer.countText('')
+    },
     async close() {
+      await tokenizer?.close()
       for (const t of timers) clearTimeout(t)
       timers.clear()
       for (const s of sockets) s.destroy()
