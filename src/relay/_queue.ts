@@ -16,6 +16,8 @@ export interface DeliveryResult {
   status: DeliveryStatus
   reason?: FailureReason
   detail?: string
+  /** Alerts already delivered when a split notification failed part-way. */
+  sentSections?: number
 }
 
 export interface RetryPolicy {
@@ -37,7 +39,12 @@ export interface ChannelQueueOptions {
 }
 
 export interface ChannelQueue {
-  enqueue(notification: Notification, rendered: RenderedNotification): Promise<DeliveryResult>
+  /** `startAt`: alerts already delivered by an earlier, failed attempt (resumed, not repeated). */
+  enqueue(
+    notification: Notification,
+    rendered: RenderedNotification,
+    startAt?: number,
+  ): Promise<DeliveryResult>
   depth(): number
   close(): Promise<void>
 }
@@ -143,7 +150,12 @@ export function createChannelQueue(o: ChannelQueueOptions): ChannelQueue {
       )
     }
     for (const item of items)
-      finish(item, { status, reason: outcome.reason, detail: outcome.detail })
+      finish(item, {
+        status,
+        reason: outcome.reason,
+        detail: outcome.detail,
+        sentSections: item.next,
+      })
   }
 
   const run = async () => {
@@ -162,13 +174,13 @@ export function createChannelQueue(o: ChannelQueueOptions): ChannelQueue {
   }
 
   return {
-    enqueue(notification, rendered) {
+    enqueue(notification, rendered, startAt = 0) {
       return new Promise<DeliveryResult>((resolve) => {
         if (abort.signal.aborted) {
           resolve({ status: 'failed', reason: 'unknown', detail: 'relay is shutting down' })
           return
         }
-        queue.push({ notification, rendered, next: 0, acceptedAtMs: o.now(), resolve })
+        queue.push({ notification, rendered, next: startAt, acceptedAtMs: o.now(), resolve })
         setDepth()
         worker ??= run()
       })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { startFakeDingtalk, startFakeSlack, startFakeWecom } from '../testing/chat-fakes/index.js'
-import { fakeClock, localPayload, metricValue, startHook } from './_testing.js'
+import { fakeClock, localPayload, metricValue, startHook } from './_test-support.js'
 
 // Delivery that loses nothing: transient failures retried, persistent ones answered 5xx so
 // Alertmanager retries, permanent config errors answered 2xx + logged with the fix + counted.
@@ -328,4 +328,43 @@ test('a file sink with path "-" writes JSON lines to stdout', async () => {
   assert.equal(line.channel, 'log')
   assert.equal(line.alerts, 3)
   assert.match(line.text, /已持续/)
+})
+
+test('a split notification that fails part-way resumes where it stopped on the retry', async (t) => {
+  const clock = fakeClock()
+  const wecom = await startFakeWecom({ now: clock.now })
+  t.after(() => wecom.close())
+  let calls = 0
+  let healthy = false
+  // The robot's first message goes through, then the network fails until `healthy`.
+  const flaky: typeof fetch = async (input, init) => {
+    calls++
+    if (calls > 1 && !healthy)
+      throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } })
+    return fetch(input, init)
+  }
+  const { hook } = startHook(
+    { channels: [{ name: 'wecom', type: 'wecom', msgType: 'text', url: wecom.url }] },
+    { fetch: flaky },
+    clock,
+  )
+  t.after(() => hook.close())
+  const first = await hook.deliver(FIRING)
+  assert.equal(first.httpStatus, 503)
+  assert.equal(wecom.accepted.length, 1, 'the first part went out')
+  healthy = true
+  const retry = await hook.deliver(FIRING)
+  assert.equal(retry.httpStatus, 200)
+  const texts = wecom.accepted.map((r) =>
+    String((r.json as { text: { content: string } }).text.content),
+  )
+  assert.equal(texts.length, 2, 'only the missing part is sent again')
+  for (const inst of ['vllm-0', 'vllm-1', 'vllm-2']) {
+    assert.equal(
+      texts.join('\n').split(`instance=${inst}:8000`).length - 1,
+      1,
+      `${inst} exactly once`,
+    )
+  }
+  assert.match(texts[1] ?? '', /（续）/, 'the resumed part says it continues')
 })

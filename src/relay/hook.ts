@@ -47,7 +47,11 @@ export interface AlertmanagerHook {
   close(): Promise<void>
 }
 
-type DedupeEntry = { pending: Promise<DeliveryResult> } | { doneAtMs: number }
+type DedupeEntry =
+  | { pending: Promise<DeliveryResult> }
+  | { doneAtMs: number }
+  /** A split notification failed after `sentSections` alerts went out: the retry resumes there. */
+  | { resumeFrom: number; atMs: number }
 
 const defaultSleep: SleepFn = (ms, signal) => delay(ms, undefined, { signal })
 
@@ -73,7 +77,8 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
     const entries = seen.get(ch.name) ?? new Map<string, DedupeEntry>()
     seen.set(ch.name, entries)
     for (const [k, e] of entries) {
-      if ('doneAtMs' in e && now() - e.doneAtMs >= config.dedupeWindowMs) entries.delete(k)
+      const at = 'doneAtMs' in e ? e.doneAtMs : 'atMs' in e ? e.atMs : undefined
+      if (at !== undefined && now() - at >= config.dedupeWindowMs) entries.delete(k)
     }
     const key = dedupeKey(routed)
     const entry = entries.get(key)
@@ -81,12 +86,14 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
       ch.metrics.notifications.inc({ channel: ch.name, status: 'duplicate' })
       return 'duplicate' as const
     }
-    if (entry) return entry.pending
-    const pending = ch.queue.enqueue(routed, ch.render(routed, new Date(now())))
+    if (entry && 'pending' in entry) return entry.pending
+    const startAt = entry && 'resumeFrom' in entry ? entry.resumeFrom : 0
+    const pending = ch.queue.enqueue(routed, ch.render(routed, new Date(now())), startAt)
     entries.set(key, { pending })
     void pending.then((r) => {
-      if (r.status === 'failed') entries.delete(key)
-      else entries.set(key, { doneAtMs: now() })
+      if (r.status !== 'failed') entries.set(key, { doneAtMs: now() })
+      else if (r.sentSections) entries.set(key, { resumeFrom: r.sentSections, atMs: now() })
+      else entries.delete(key)
     })
     return pending
   }

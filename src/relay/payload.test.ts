@@ -3,7 +3,7 @@ import { test } from 'node:test'
 import { isAppError } from '../shared/index.js'
 import { SHARED_SKIP } from '../testing/index.js'
 import { parseAlertmanagerPayload } from './_payload.js'
-import { localPayload, localPayloads, sharedPayloads } from './_testing.js'
+import { localPayload, localPayloads, sharedPayloads } from './_test-support.js'
 
 const NOW = new Date('2026-11-28T17:30:00Z')
 
