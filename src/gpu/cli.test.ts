@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { main } from '../cli/index.js'
@@ -82,4 +83,23 @@ test('gpu without --once refreshes every interval until aborted', async (t) => {
   const lines = a.out.filter((s) => s.startsWith('{'))
   assert.ok(lines.length >= 3)
   for (const l of lines) assert.equal(JSON.parse(l).gpus.length, 2)
+})
+
+test('gpu --config reads gpu.nvidiaSmiPath; a flag overrides it', async (t) => {
+  const smi = await createStandIn({ gpuOut: readFileSync(join(TESTDATA, 'two-gpus.csv'), 'utf8') })
+  t.after(() => smi.remove())
+  const config = join(smi.dir, 'inferwatch.yaml')
+  await writeFile(config, `gpu:\n  nvidiaSmiPath: ${smi.path}\n  timeoutMs: 3000\n`)
+  const a = io()
+  assert.equal(await main(['gpu', '--once', '--json', '--config', config], a.io), 0)
+  assert.equal(JSON.parse(a.out.join('')).gpus.length, 2)
+  const b = io()
+  assert.equal(
+    await main(
+      ['gpu', '--once', '--config', config, '--nvidia-smi', join(smi.dir, 'missing')],
+      b.io,
+    ),
+    1,
+  )
+  assert.match(b.err.join(''), /nvidia-smi not found: .*missing/)
 })
