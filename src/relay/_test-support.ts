@@ -7,7 +7,7 @@ import { listSharedFixtures, REPO_ROOT } from '../testing/index.js'
 import type { RelayConfig } from './_types.js'
 import { type AlertmanagerHookOptions, createAlertmanagerHook } from './hook.js'
 
-// Helpers for the relay's own tests (not shipped: dist/relay/_testing.js is only imported by tests).
+// Helpers for the relay's own tests; nothing but *.test.ts imports this file.
 
 export const TESTDATA = join(REPO_ROOT, 'src/relay/testdata')
 
