@@ -97,6 +97,32 @@ test('doctor on a healthy engine alone exits 0 and prints the checklist', async 
   assert.match(text, /^- Prometheus up +no --prometheus URL given$/m)
 })
 
+test('doctor --engine-log names the start failure under the refused connection', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'iw-doctor-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const log = join(dir, 'vllm.log')
+  writeFileSync(
+    log,
+    "INFO loading\nValueError: The model's max seq len (262144) is larger than the maximum number of tokens that can be stored in KV cache (93424).\n",
+  )
+  const { out, io: cio } = io()
+  const engine = await startFakeEngine({})
+  const url = engine.url
+  await engine.close() // nothing listens there any more: connection refused
+  const code = await main(
+    ['doctor', '--upstream', url, '--engine-log', log, '--nvidia-smi', '/nonexistent'],
+    cio,
+  )
+  assert.equal(code, 1)
+  const text = out.join('')
+  assert.match(text, /^✗ engine answers and is healthy .*connection refused/m)
+  assert.match(
+    text,
+    /^✗ engine log has no start failure +.*vllm\.log: max_model_len larger than the KV cache: ValueError/m,
+  )
+  assert.match(text, /fix: lower --max-model-len/)
+})
+
 test('doctor usage errors exit 2', async () => {
   const { err, io: cio } = io()
   assert.equal(await main(['doctor', '--upstream', 'not a url'], cio), 2)

@@ -2,6 +2,7 @@ import { isAppError } from '../shared/index.js'
 import { checkAdmin, checkAlertmanager } from './_alertmanager-checks.js'
 import { checkEngine, type EngineChecks } from './_engine-checks.js'
 import { checkGpus, checkGpuThreshold, checkKvCapacity } from './_gpu-checks.js'
+import { checkEngineLog } from './_log-check.js'
 import { estimateKvWithPlan } from './_plan-estimate.js'
 import { checkPrometheus } from './_prometheus-checks.js'
 import type { CheckStatus, DoctorCheck, DoctorOptions, DoctorReport } from './types.js'
@@ -10,7 +11,7 @@ import type { CheckStatus, DoctorCheck, DoctorOptions, DoctorReport } from './ty
 const DEFAULT_GPU_ALERT_RATIO = 0.92
 
 /**
- * Checks the deployment end to end, in a fixed order: the engine (answers, identified, /metrics,
+ * Checks the deployment end to end, in a fixed order: the engine (answers, its log, identified, /metrics,
  * a real completion), the inferwatch admin, Prometheus (targets, rules, Alertmanager wiring),
  * Alertmanager's relay receiver, GPUs, KV capacity and the GPU-memory threshold.
  * Never throws for a broken deployment: every problem is a failed check with its fix.
@@ -47,8 +48,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
               : 'config alerts.gpuMemoryHigh.ratio',
         }
   const gpu = await checkGpus(options, threshold.ratio)
+  const [answers, ...engineRest] = engine.checks
   const checks: DoctorCheck[] = [
-    ...engine.checks,
+    ...(answers ? [answers] : []),
+    checkEngineLog(options.engineLog, answers?.status === 'pass'),
+    ...engineRest,
     admin,
     ...prom.checks,
     am,

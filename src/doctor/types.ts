@@ -40,6 +40,8 @@ export interface DoctorOptions {
   /** Bearer token for the admin /metrics (config adminToken), when set. */
   adminToken?: string
   fetch?: FetchFn
+  /** The engine's log (a file or `docker logs` output), scanned for why a start failed. */
+  engineLog?: { name: string; text: string }
   /** The engine's API key (vLLM/TGI/llama.cpp `--api-key`), for discovery and the completion. */
   apiKey?: string
   /** Per HTTP probe. Default 3000. */

@@ -1,3 +1,4 @@
+import { type FileHandle, open } from 'node:fs/promises'
 import { loadConfig } from '../../config/index.js'
 import { type DoctorOptions, renderDoctorReport, runDoctor } from '../../doctor/index.js'
 import { readGpuSnapshot } from '../../gpu/index.js'
@@ -21,6 +22,33 @@ function adminUrlOf(admin: string): string {
   const { host, port } = parseHostPort(admin, '--admin')
   const h = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
   return `http://${h.includes(':') ? `[${h}]` : h}:${port}`
+}
+
+const LOG_TAIL_BYTES = 512 * 1024
+
+/** The last 512 KiB of a log file, or of stdin for `-`. */
+async function readLog(path: string): Promise<string> {
+  if (path === '-') {
+    let text = ''
+    for await (const chunk of process.stdin) text = (text + String(chunk)).slice(-LOG_TAIL_BYTES)
+    return text
+  }
+  let handle: FileHandle | undefined
+  try {
+    handle = await open(path, 'r')
+    const { size } = await handle.stat()
+    const length = Math.min(size, LOG_TAIL_BYTES)
+    const buf = Buffer.alloc(length)
+    await handle.read(buf, 0, length, size - length)
+    return buf.toString('utf8')
+  } catch (cause) {
+    throw new AppError('USAGE', `cannot read --engine-log ${path}`, {
+      cause,
+      hint: 'pass the engine log file, or - and pipe it in (docker logs NAME 2>&1 | inferwatch doctor --engine-log -)',
+    })
+  } finally {
+    await handle?.close()
+  }
 }
 
 export const doctorCommand: Command = {
@@ -57,6 +85,12 @@ export const doctorCommand: Command = {
       valueName: 'FILE',
       description: 'inferwatch.yaml (alert thresholds, URLs, gpu.*)',
     },
+    'engine-log': {
+      type: 'string',
+      valueName: 'FILE',
+      description:
+        'engine log to scan for why it failed to start (- reads stdin, e.g. from docker logs)',
+    },
     json: { type: 'boolean', description: 'print the report as JSON' },
     timeout: { type: 'string', valueName: 'MS', description: 'per HTTP check, ms (default 3000)' },
     'nvidia-smi': {
@@ -66,11 +100,12 @@ export const doctorCommand: Command = {
     },
   },
   details: [
-    'Checks, in order: the engine answers and is healthy; which engine it is (vLLM, TGI, SGLang,',
-    'llama.cpp); /metrics is served; a 1-token completion works and how long it took; the inferwatch',
-    'admin; Prometheus scrapes every target and has the inferwatch alerts loaded; Alertmanager routes',
-    'to the relay (/hooks/alertmanager); GPUs are visible; the KV cache holds a max-length request;',
-    'the GPU-memory alert threshold sits above the memory the engine reserves at start.',
+    'Checks, in order: the engine answers and is healthy; with --engine-log, why it failed to start',
+    '(CUDA out of memory, a failed model load, max_model_len over the KV cache); which engine it is',
+    '(vLLM, TGI, SGLang, llama.cpp); /metrics is served; a 1-token completion works and how long it',
+    'took; the inferwatch admin; Prometheus scrapes every target and has the inferwatch alerts loaded;',
+    'Alertmanager routes to the relay (/hooks/alertmanager); GPUs are visible; the KV cache holds a',
+    'max-length request; the GPU-memory alert threshold sits above the memory the engine reserves.',
     'Each line: ✓ pass, ✗ fail (with the fix), ! warning, - skipped. Exit status 1 if any check fails.',
     'An engine started with --api-key: export INFERWATCH_API_KEY before running doctor.',
   ].join('\n'),
@@ -78,6 +113,7 @@ export const doctorCommand: Command = {
     'inferwatch doctor --upstream http://127.0.0.1:8000',
     'inferwatch doctor --upstream http://127.0.0.1:8000 --prometheus http://127.0.0.1:9090 --alertmanager http://127.0.0.1:9093',
     'inferwatch doctor --config inferwatch.yaml --json',
+    'docker logs vllm 2>&1 | inferwatch doctor --engine-log -',
   ],
   async run(args, io) {
     const path = stringOpt(args, 'config')
@@ -132,6 +168,12 @@ export const doctorCommand: Command = {
           timeoutMs: config.gpu.timeoutMs,
           signal: io.signal,
         })
+    const logPath = stringOpt(args, 'engine-log')
+    if (logPath)
+      options.engineLog = {
+        name: logPath === '-' ? 'stdin' : logPath,
+        text: await readLog(logPath),
+      }
     const report = await runDoctor(options)
     io.stdout(
       boolOpt(args, 'json') ? `${JSON.stringify(report, null, 2)}\n` : renderDoctorReport(report),
