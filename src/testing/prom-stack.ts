@@ -147,4 +147,5 @@ export async function startAlertmanager(
     close: daemon.close,
   }
 }
+export { type HookBody, startHookReceiver } from './_prom-hook.js'
 export { runPromTool, type ToolResult } from './_prom-tools.js'
