@@ -29,7 +29,7 @@ test('every payload reaches every channel, accepted by each fake', async (t) => 
     wecom: await startFakeWecom({ now }),
     wecomV2: await startFakeWecom({ now }),
     wecomText: await startFakeWecom({ now }),
-    feishu: await startFakeFeishu({ secret: 'demo', now }),
+    feishu: await startFakeFeishu({ secret: 'demo', keywords: ['告警', '已恢复'], now }),
     slack: await startFakeSlack({ now }),
     hook: await startFakeWebhook({ now }),
   }
