@@ -40,6 +40,7 @@ export interface ExchangeContext {
 interface Analysis {
   dialect: Dialect
   model: string | undefined
+  stream: boolean
   promptText: string | undefined
   promptChars: number | undefined
   promptTokens: number | undefined
@@ -124,6 +125,7 @@ export function startExchange(
     const a: Analysis = {
       dialect: p.dialect,
       model: p.model,
+      stream: p.stream,
       promptText: p.promptText,
       promptChars: p.promptText?.length,
       promptTokens: p.promptIdCount,
@@ -278,7 +280,9 @@ export function startExchange(
           ? (String(status) as ErrorType)
           : ''
     const durationS = Math.max(0, outcome.atMs - start.startedAtMs) / 1000
-    const streamed = mode === 'sse' || mode === 'lines'
+    // NDJSON (vLLM's demo stream) has no content type of its own: a body that is neither SSE nor
+    // JSON counts as streamed unless the request asked for no stream.
+    const streamed = mode === 'sse' || (mode === 'lines' && analysis?.stream !== false)
     const ttftS =
       errorType === '' && streamed && firstContentAtMs !== undefined
         ? Math.max(0, firstContentAtMs - start.startedAtMs) / 1000
