@@ -55,6 +55,18 @@ export async function startStub(distDir: string): Promise<{ child: Child; url: s
   return { child: track(proc), url: `http://127.0.0.1:${m[1]}` }
 }
 
+/** The reference bare Node pipe proxy (see _node-pipe.ts). */
+export async function startNodePipe(
+  distDir: string,
+  upstream: string,
+): Promise<{ child: Child; url: string }> {
+  const proc = spawn(process.execPath, [join(distDir, 'bench/_node-pipe.js'), upstream], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const m = await firstLine(proc, /^(http:\/\/\S+)$/)
+  return { child: track(proc), url: m[1] as string }
+}
+
 /** The real `inferwatch proxy` CLI (metering on, GPU collector off) in its own process. */
 export async function startInferwatch(
   distDir: string,

@@ -2,7 +2,7 @@ import { Agent, request } from 'node:http'
 import { performance } from 'node:perf_hooks'
 
 export interface Target {
-  name: 'direct' | 'nginx' | 'inferwatch'
+  name: 'direct' | 'nginx' | 'node-pipe' | 'inferwatch'
   url: string
 }
 
@@ -110,7 +110,8 @@ export async function measureStreaming(
   const out = new Map(
     targets.map((t) => [t.name as string, { ttftMs: [] as number[], gapsMs: [] as number[] }]),
   )
-  for (let r = 0; r < rounds; r++) {
+  // Round 0 warms up (JIT, pooled connections) and is not counted.
+  for (let r = 0; r <= rounds; r++) {
     for (const target of targets) {
       const agent = agentFor(concurrency)
       const url = new URL(target.url)
@@ -121,6 +122,7 @@ export async function measureStreaming(
       )
       agent.destroy()
       const slot = out.get(target.name)
+      if (r === 0) continue
       for (const run of runs) {
         slot?.ttftMs.push(run.firstMs)
         slot?.gapsMs.push(...run.gapsMs)

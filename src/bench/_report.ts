@@ -2,6 +2,7 @@ export interface Row {
   lane: string
   direct: string
   nginx: string
+  nodePipe: string
   inferwatch: string
   ratio: string
   target: string
@@ -12,8 +13,9 @@ export function renderTable(rows: readonly Row[]): string {
     lane: 'lane',
     direct: 'direct',
     nginx: 'nginx',
+    nodePipe: 'bare Node pipe (ref.)',
     inferwatch: 'inferwatch',
-    ratio: 'ratio',
+    ratio: 'ratio (iw/nginx)',
     target: 'target',
   }
   const cols = Object.keys(head) as (keyof Row)[]

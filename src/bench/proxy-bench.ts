@@ -6,7 +6,14 @@ import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Child, rssBytes, startInferwatch, startNginx, startStub } from './_children.js'
+import {
+  type Child,
+  rssBytes,
+  startInferwatch,
+  startNginx,
+  startNodePipe,
+  startStub,
+} from './_children.js'
 import {
   largeChatBody,
   measureLargePrompt,
@@ -64,9 +71,12 @@ async function main(): Promise<void> {
     children.push(nginx.child)
     const iw = await startInferwatch(DIST, work, stub.url)
     children.push(iw.child)
+    const pipe = await startNodePipe(DIST, stub.url)
+    children.push(pipe.child)
     const targets: Target[] = [
       { name: 'direct', url: stub.url },
       { name: 'nginx', url: nginx.url },
+      { name: 'node-pipe', url: pipe.url },
       { name: 'inferwatch', url: iw.url },
     ]
 
@@ -104,7 +114,8 @@ async function main(): Promise<void> {
     const lg = await measureLargePrompt(targets, plan.largeN, big)
     const lq = (name: string, p: number) => percentile(lg.get(name) ?? [], p)
 
-    const added = (f: (n: string) => number, n: 'nginx' | 'inferwatch') => f(n) - f('direct')
+    const added = (f: (n: string) => number, n: 'nginx' | 'node-pipe' | 'inferwatch') =>
+      f(n) - f('direct')
     const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN)
     const rows: Row[] = []
     const addedRow = (
@@ -119,6 +130,7 @@ async function main(): Promise<void> {
         lane,
         direct: fmtMs(f('direct')),
         nginx: fmtAdded(ng),
+        nodePipe: fmtAdded(added(f, 'node-pipe')),
         inferwatch: fmtAdded(iwv),
         ratio: fmtRatio(ratio(iwv, ng)),
         target: `${text}: ${verdict(ok)}`,
@@ -154,6 +166,7 @@ async function main(): Promise<void> {
       lane: '3 throughput, wrk -c32 (req/s)',
       direct: rps('direct').toFixed(0),
       nginx: rps('nginx').toFixed(0),
+      nodePipe: rps('node-pipe').toFixed(0),
       inferwatch: rps('inferwatch').toFixed(0),
       ratio: fmtRatio(ratio(rps('inferwatch'), rps('nginx'))),
       target: `>= 0.5x nginx: ${verdict(rps('inferwatch') >= 0.5 * rps('nginx'))}`,
@@ -163,6 +176,7 @@ async function main(): Promise<void> {
       lane: '3 wrk latency p99',
       direct: fmtMs(p99('direct')),
       nginx: fmtMs(p99('nginx')),
+      nodePipe: fmtMs(p99('node-pipe')),
       inferwatch: fmtMs(p99('inferwatch')),
       ratio: fmtRatio(ratio(p99('inferwatch'), p99('nginx'))),
       target: 'reported',
@@ -172,6 +186,7 @@ async function main(): Promise<void> {
       lane: '3 RSS after wrk',
       direct: mb('direct'),
       nginx: mb('nginx'),
+      nodePipe: mb('node-pipe'),
       inferwatch: mb('inferwatch'),
       ratio: '',
       target: 'reported',

@@ -74,10 +74,15 @@ export function forwardExchange(
     if (done) return
     done = true
     if (timer) clearTimeout(timer)
+    // An upstream that answered before reading the whole request body would otherwise hold its
+    // pooled socket forever (the agent frees a socket only once the request has ended).
+    if (upReq && !upReq.writableEnded) upReq.destroy()
     obs?.end({ errorType, atMs: now() })
     ctx.onDone()
   }
 
+  // Write errors after a disconnect surface through 'close'; never as an unhandled 'error'.
+  res.on('error', ignore)
   res.on('close', () => {
     if (done) return
     if (res.writableFinished) {
@@ -228,3 +233,5 @@ function pairs(flat: readonly string[]): [string, string][] {
   for (let i = 0; i < flat.length; i += 2) out.push([flat[i] as string, flat[i + 1] as string])
   return out
 }
+
+function ignore(): void {}

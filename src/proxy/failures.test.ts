@@ -284,3 +284,48 @@ test('bad upstream URLs and taken ports are clear AppErrors', async (t) => {
       e.code === 'PROXY_LISTEN_FAILED' && /another process/.test(e.hint ?? ''),
   )
 })
+
+test('an upstream that answers before reading the body does not pin a pooled socket', async (t) => {
+  const upstream = await startUpstream(
+    () => {},
+    (req, res) => {
+      // Answer at once, before the request body has arrived.
+      res.writeHead(400, { 'content-type': 'application/json', 'content-length': 2 })
+      res.end('{}')
+      req.resume()
+    },
+  )
+  const meter = recordingMeter()
+  const proxy = await startProxy({ upstream: upstream.url, meter })
+  t.after(async () => {
+    await proxy.close()
+    await closeServer(upstream.server)
+  })
+  const u = new URL(proxy.url)
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = request(
+      { hostname: u.hostname, port: u.port, method: 'POST', path: '/v1/completions' },
+      (res) => {
+        res.resume()
+        res.on('end', () => {
+          resolve(res.statusCode ?? 0)
+          req.destroy()
+        })
+      },
+    )
+    req.on('error', () => {})
+    req.on('close', () => {})
+    req.write('{"prompt": "the body never ends')
+    setTimeout(() => reject(new Error('no response')), 2000).unref()
+  })
+  assert.equal(status, 400)
+  await waitFor(() => proxy.inFlight() === 0, 2000, 'the exchange to end')
+  // The upstream socket is destroyed, not left in the pool half-written.
+  let open = -1
+  const deadline = Date.now() + 2000
+  while (open !== 0 && Date.now() < deadline) {
+    open = await new Promise<number>((r) => upstream.server.getConnections((_e, c) => r(c)))
+    if (open !== 0) await new Promise((r) => setTimeout(r, 10))
+  }
+  assert.equal(open, 0, 'no upstream connection left open')
+})
