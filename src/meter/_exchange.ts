@@ -2,16 +2,15 @@
 // follows the response as it streams (SSE or NDJSON, byte-split anywhere) and, at the end, records
 // the contract metrics. Hooks never throw into the proxy and never wait: token counts resolve later
 // and the final recording waits for them (bounded by the counter's timeout).
-import type { IncomingHttpHeaders } from 'node:http'
 import {
   analyzePromptBytes,
   type Dialect,
   type GenerateHint,
   type TokenCounter,
 } from '../tokens/index.js'
-import { type ResponseFacts, type ResponseShape, readResponseObject } from './_events.js'
-import { LineSplitter, SseParser } from './_lines.js'
+import type { ResponseShape } from './_events.js'
 import type { ContextClasses, MeterMetrics } from './_metrics.js'
+import { ResponseReader } from './_response.js'
 import type {
   ContextClass,
   ErrorType,
@@ -46,12 +45,6 @@ interface Analysis {
   promptTokens: number | undefined
   short: boolean
 }
-
-/** Events and lines up to this size are parsed as they pass; of larger ones (cumulative texts)
- * only the last is parsed, at the end — so a long SGLang or vLLM-demo stream costs O(n), not O(n²). */
-const PARSE_AS_THEY_PASS_BYTES = 4096
-const MAX_TEXT_CHARS = 4 * 1024 * 1024
-const DONE = Buffer.from('[DONE]')
 
 export function classify(tokens: number, classes: ContextClasses): ContextClass {
   return tokens >= classes.longFromTokens
@@ -92,22 +85,7 @@ export function startExchange(
   let ended = false
   metrics.inFlight.inc(labels)
 
-  let status = 0
-  let mode: 'none' | 'sse' | 'lines' | 'whole' = 'none'
-  let sse: SseParser | undefined
-  let lines: LineSplitter | undefined
-  let wholeParts: Buffer[] = []
-  let wholeBytes = 0
-  let chunkAtMs = 0
-  let firstContentAtMs: number | undefined
-  let contentEvents = 0
-  let shape: ResponseShape = 'unknown'
-  let text = ''
-  let textOverflow = false
-  let cumulative: string | undefined
-  let engPrompt: number | undefined
-  let engOutput: number | undefined
-  let lastBig: Buffer | undefined
+  const response = new ResponseReader(ctx.maxBufferedBytes)
 
   const relabel = (model: string, cls: ContextClass) => {
     if (ended || (model === labels.gen_ai_request_model && cls === labels.context_class)) return
@@ -154,49 +132,6 @@ export function startExchange(
       })
   }
 
-  const apply = (f: ResponseFacts, atMs: number) => {
-    if (shape === 'unknown') shape = f.shape
-    if (f.content) {
-      contentEvents++
-      firstContentAtMs ??= atMs
-    }
-    if (f.text && !textOverflow) {
-      text += f.text
-      if (text.length > MAX_TEXT_CHARS) {
-        textOverflow = true
-        text = ''
-      }
-    }
-    if (f.cumulativeText !== undefined && f.cumulativeText.length >= (cumulative?.length ?? 0))
-      cumulative = f.cumulativeText
-    if (f.promptTokens !== undefined) engPrompt = Math.max(engPrompt ?? 0, f.promptTokens)
-    if (f.outputTokens !== undefined) engOutput = Math.max(engOutput ?? 0, f.outputTokens)
-  }
-
-  const parse = (data: Buffer): unknown => {
-    try {
-      return JSON.parse(data.toString('utf8'))
-    } catch {
-      return undefined
-    }
-  }
-
-  /** One SSE event's data or one NDJSON line. */
-  const onData = (data: Buffer | undefined) => {
-    if (data === undefined || data.length === 0 || data.equals(DONE)) return
-    if (data.length <= PARSE_AS_THEY_PASS_BYTES || firstContentAtMs === undefined) {
-      apply(readResponseObject(parse(data)), chunkAtMs)
-    } else {
-      contentEvents++ // large only because it carries (cumulative) text
-      lastBig = data
-    }
-  }
-
-  const headerCount = (h: IncomingHttpHeaders, name: string): number | undefined => {
-    const v = h[name]
-    return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined
-  }
-
   return {
     requestChunk(chunk) {
       if (reqOverflow) return
@@ -222,31 +157,11 @@ export function startExchange(
       if (reqBytes <= ctx.inlineParseMaxBytes) analyzeInline(bytes)
       else analyzeInWorker(bytes)
     },
-    responseHead(s, headers) {
-      status = s
-      if (s >= 400) return
-      const ct = String(headers['content-type'] ?? '').toLowerCase()
-      engPrompt = headerCount(headers, 'x-prompt-tokens')
-      engOutput = headerCount(headers, 'x-generated-tokens')
-      if (ct.includes('text/event-stream')) {
-        mode = 'sse'
-        sse = new SseParser(ctx.maxBufferedBytes, onData)
-      } else if (ct.includes('json') && !ct.includes('ndjson')) {
-        mode = 'whole'
-      } else {
-        mode = 'lines'
-        lines = new LineSplitter(ctx.maxBufferedBytes, onData)
-      }
+    responseHead(status, headers) {
+      response.head(status, headers)
     },
     responseChunk(chunk, atMs) {
-      chunkAtMs = atMs
-      if (mode === 'sse') sse?.push(chunk)
-      else if (mode === 'lines') lines?.push(chunk)
-      else if (mode === 'whole' && wholeBytes <= ctx.maxBufferedBytes) {
-        wholeBytes += chunk.length
-        if (wholeBytes > ctx.maxBufferedBytes) wholeParts = []
-        else wholeParts.push(chunk)
-      }
+      response.chunk(chunk, atMs)
     },
     end(outcome) {
       if (ended) return
@@ -262,17 +177,8 @@ export function startExchange(
   }
 
   function finishSync(outcome: ExchangeOutcome): void {
-    chunkAtMs = outcome.atMs
-    lines?.end()
-    if (mode === 'whole' && wholeParts.length > 0) {
-      apply(readResponseObject(parse(Buffer.concat(wholeParts))), outcome.atMs)
-      wholeParts = []
-    }
-    if (lastBig) {
-      const f = readResponseObject(parse(lastBig))
-      apply({ ...f, content: false }, outcome.atMs) // already counted as a content event
-      lastBig = undefined
-    }
+    response.finish(outcome.atMs)
+    const { status, mode, firstContentAtMs } = response
     const errorType: ErrorType =
       outcome.errorType !== ''
         ? outcome.errorType
@@ -301,7 +207,9 @@ export function startExchange(
     await analysisDone
     const a = analysis
     const dialect =
-      a?.dialect ?? (path === '/generate' ? SHAPE_DIALECT[shape] : undefined) ?? routeDialect
+      a?.dialect ??
+      (path === '/generate' ? SHAPE_DIALECT[response.shape] : undefined) ??
+      routeDialect
     const provider: Provider = dialect.startsWith('openai')
       ? (ctx.servedProvider() ?? 'openai')
       : ((
@@ -311,7 +219,7 @@ export function startExchange(
           >
         )[dialect] ?? 'llamacpp')
     const success = errorType === ''
-    const knownPrompt = engPrompt ?? a?.promptTokens
+    const knownPrompt = response.engPrompt ?? a?.promptTokens
     const cls: ContextClass =
       knownPrompt !== undefined ? classify(knownPrompt, classes) : a?.short ? 'short' : 'unknown'
     const base = {
@@ -326,7 +234,7 @@ export function startExchange(
     const promptTokens =
       knownPrompt ??
       (a?.promptText !== undefined ? await counter.countText(a.promptText) : undefined)
-    const outputTokens = engOutput ?? (await countOutput(streamed, a))
+    const outputTokens = response.engOutput ?? (await countOutput(streamed, a))
     if (ttftS !== undefined) {
       metrics.ttft.observe(base, ttftS)
       if (outputTokens !== undefined && outputTokens > 1)
@@ -346,17 +254,17 @@ export function startExchange(
     a: Analysis | undefined,
   ): Promise<number | undefined> {
     let out: string | undefined
-    if (shape === 'vllm-demo') {
-      if (streamed) return contentEvents
-      if (cumulative !== undefined && a?.promptChars !== undefined)
-        out = cumulative.slice(a.promptChars)
-    } else if (!textOverflow) {
-      out = text.length > 0 ? text : cumulative
+    if (response.shape === 'vllm-demo') {
+      if (streamed) return response.contentEvents
+      if (response.cumulative !== undefined && a?.promptChars !== undefined)
+        out = response.cumulative.slice(a.promptChars)
+    } else if (!response.textOverflow) {
+      out = response.text.length > 0 ? response.text : response.cumulative
     }
     if (out !== undefined && out.length > 0) {
       const n = await counter.countText(out)
       if (n !== undefined) return n
     } else if (out !== undefined) return 0
-    return contentEvents > 0 ? contentEvents : undefined
+    return response.contentEvents > 0 ? response.contentEvents : undefined
   }
 }
