@@ -60,7 +60,9 @@ export function createChannels(config: RelayConfig, deps: ChannelDeps): RelayCha
         hint: 'matchRe values are regular expressions, anchored at both ends',
       })
     }
+    const shutdown = new AbortController()
     const driver = DRIVERS[cfg.type](cfg, {
+      signal: shutdown.signal,
       fetch: deps.fetch,
       now: deps.now,
       marker: truncationMarker(language),
@@ -78,7 +80,13 @@ export function createChannels(config: RelayConfig, deps: ChannelDeps): RelayCha
     return {
       name: cfg.name,
       config: cfg,
-      queue,
+      queue: {
+        ...queue,
+        close: () => {
+          shutdown.abort()
+          return queue.close()
+        },
+      },
       metrics: deps.metrics,
       matches,
       render: (n, now) =>

@@ -72,7 +72,7 @@ export function createDingtalkDriver(cfg: RelayChannelConfig, deps: DriverDeps):
       const url = cfg.secret
         ? signedDingtalkUrl(cfg.url ?? '', cfg.secret, deps.now())
         : (cfg.url ?? '')
-      const r = await postJson(deps.fetch, url, body, defaultTimeoutMs(cfg))
+      const r = await postJson(deps, url, body, defaultTimeoutMs(cfg))
       if (!isReply(r)) return r
       return classifyReply(r, codeOf('errcode', 'errmsg'), classifyDingtalkCode, parseJsonObject)
     },

@@ -27,6 +27,8 @@ export interface DriverDeps {
   now: () => number
   marker: string
   writeStdout: (text: string) => void
+  /** Aborted when the relay shuts down: in-flight requests end at once. */
+  signal: AbortSignal
 }
 
 export interface HttpReply {
@@ -37,18 +39,18 @@ export interface HttpReply {
 
 /** POSTs JSON; a network failure or timeout comes back as a transient Outcome. */
 export async function postJson(
-  fetchFn: FetchFn,
+  deps: Pick<DriverDeps, 'fetch' | 'signal'>,
   url: string,
   body: string,
   timeoutMs: number,
   headers: Record<string, string> = {},
 ): Promise<HttpReply | Outcome> {
   try {
-    const res = await fetchFn(url, {
+    const res = await deps.fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
       body,
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), deps.signal]),
     })
     const text = await res.text()
     return { status: res.status, text, retryAfter: res.headers.get('retry-after') }

@@ -95,12 +95,7 @@ export function createFeishuDriver(
         const ts = Math.floor(deps.now() / 1000)
         body = { timestamp: String(ts), sign: signFeishu(cfg.secret, ts), ...message }
       }
-      const r = await postJson(
-        deps.fetch,
-        cfg.url ?? '',
-        JSON.stringify(body),
-        defaultTimeoutMs(cfg),
-      )
+      const r = await postJson(deps, cfg.url ?? '', JSON.stringify(body), defaultTimeoutMs(cfg))
       if (!isReply(r)) return r
       return classifyReply(r, feishuCode, classifyFeishuCode, parseJsonObject)
     },

@@ -59,12 +59,7 @@ export function createSlackDriver(cfg: RelayChannelConfig, deps: DriverDeps): Dr
     limits: cfg.rateLimits ?? DEFAULT_LIMITS.slack ?? [],
     compose: (items) => packWith(items, build, fits, deps, d),
     async send(body) {
-      const r = await postJson(
-        deps.fetch,
-        cfg.url ?? '',
-        JSON.stringify(body),
-        defaultTimeoutMs(cfg),
-      )
+      const r = await postJson(deps, cfg.url ?? '', JSON.stringify(body), defaultTimeoutMs(cfg))
       if (!isReply(r)) return r
       return classifySlackReply(r.status, r.text, r.retryAfter)
     },

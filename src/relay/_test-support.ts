@@ -14,7 +14,7 @@ export const TESTDATA = join(REPO_ROOT, 'src/relay/testdata')
 /** The Alertmanager captures copied into the repo (am025-*), always available. */
 export function localPayloads(): { name: string; body: string }[] {
   return readdirSync(TESTDATA)
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.startsWith('am025') && f.endsWith('.json'))
     .sort()
     .map((f) => ({ name: f, body: readFileSync(join(TESTDATA, f), 'utf8') }))
 }

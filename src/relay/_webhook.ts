@@ -64,13 +64,7 @@ export function createWebhookDriver(
     async send(body) {
       if (body === undefined)
         return permanent('bad_template', 'bodyTemplate did not render to valid JSON')
-      const r = await postJson(
-        deps.fetch,
-        cfg.url ?? '',
-        body,
-        defaultTimeoutMs(cfg),
-        cfg.headers ?? {},
-      )
+      const r = await postJson(deps, cfg.url ?? '', body, defaultTimeoutMs(cfg), cfg.headers ?? {})
       return isReply(r) ? byHttpStatus(r.status, r.text, r.retryAfter) : r
     },
   }

@@ -66,7 +66,7 @@ export function createWecomDriver(cfg: RelayChannelConfig, deps: DriverDeps): Dr
       return { body: p.body.body, taken: p.taken }
     },
     async send(body) {
-      const r = await postJson(deps.fetch, cfg.url ?? '', body, defaultTimeoutMs(cfg))
+      const r = await postJson(deps, cfg.url ?? '', body, defaultTimeoutMs(cfg))
       if (!isReply(r)) return r
       return classifyReply(r, codeOf('errcode', 'errmsg'), classifyWecomCode, parseJsonObject)
     },

@@ -11,7 +11,13 @@ import {
   startFakeWebhook,
   startFakeWecom,
 } from '../testing/chat-fakes/index.js'
-import { fakeClock, localPayload, localPayloads, sharedPayloads, startHook } from './_test-support.js'
+import {
+  fakeClock,
+  localPayload,
+  localPayloads,
+  sharedPayloads,
+  startHook,
+} from './_test-support.js'
 
 // Every payload (the real captures always; ../shared's relay-project fixtures when present)
 // rendered and delivered to every channel, signed, within the robots' size and rate limits.

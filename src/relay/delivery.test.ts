@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
+import { createServer } from 'node:http'
 import { test } from 'node:test'
 import { startFakeDingtalk, startFakeSlack, startFakeWecom } from '../testing/chat-fakes/index.js'
+import { closeServer, listenLocal } from '../testing/index.js'
 import { fakeClock, localPayload, metricValue, startHook } from './_test-support.js'
 
 // Delivery that loses nothing: transient failures retried, persistent ones answered 5xx so
@@ -367,4 +369,20 @@ test('a split notification that fails part-way resumes where it stopped on the r
     )
   }
   assert.match(texts[1] ?? '', /（续）/, 'the resumed part says it continues')
+})
+
+test('close() ends in-flight requests at once', async (t) => {
+  const silent = createServer(() => {}) // accepts, never answers
+  const url = await listenLocal(silent)
+  t.after(() => closeServer(silent))
+  const { hook } = startHook({
+    hookTimeoutMs: 50,
+    channels: [{ name: 'ops', type: 'wecom', url: `${url}/x` }],
+  })
+  const r = await hook.deliver(FIRING)
+  assert.equal(r.httpStatus, 503)
+  assert.deepEqual(r.body.channels, { ops: 'pending' })
+  const started = performance.now()
+  await hook.close()
+  assert.ok(performance.now() - started < 2000, 'not the 10 s request timeout')
 })

@@ -108,6 +108,7 @@ for (const [name, make, measure] of DRIVERS) {
             now: () => NOW.getTime(),
             marker: truncationMarker(lang as 'zh'),
             writeStdout: () => {},
+            signal: new AbortController().signal,
           })
           const rendered = renderNotification(n, driver.dialect, {
             language: lang as 'zh',

@@ -147,6 +147,7 @@ for (const lang of ['zh', 'en'] as const) {
         now: () => NOW_MS,
         marker: truncationMarker(lang),
         writeStdout: () => {},
+        signal: new AbortController().signal,
       })
       const got: Record<string, unknown[]> = {}
       for (const name of GOLDEN_CASES) {
