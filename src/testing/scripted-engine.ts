@@ -7,12 +7,7 @@
 // only where the format carries it — so the schedule holds even while the tokenizer loads).
 // Every output token is one Qwen3 token (single-token words with a leading space), so counting the
 // streamed text with the tokenizer gives `outputTokens` exactly.
-import {
-  createServer,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { createTokenCounter, type TokenCounter } from '../tokens/counter.js'
@@ -24,89 +19,21 @@ import {
   type ScriptedExchange,
   streamContentType,
 } from './_scripted-formats.js'
-import { renderEngineMetrics, type ScriptedGauges } from './_scripted-metrics.js'
+import { answerInfo } from './_scripted-info.js'
 import { parseScriptedRequest } from './_scripted-request.js'
+import type { RecordedRequest, ScriptedEngine, ScriptedEngineOptions } from './_scripted-types.js'
 import { closeServer, listenLocal } from './net.js'
 
 export type { ScriptedGauges } from './_scripted-metrics.js'
+export type {
+  RecordedRequest,
+  ScriptedEngine,
+  ScriptedEngineOptions,
+  ScriptedFailure,
+} from './_scripted-types.js'
 
-/** Switchable failure behaviours. */
-export type ScriptedFailure =
-  | { kind: 'none' }
-  /** Answer LLM routes with this status and a JSON error body (the engine's own shape by default). */
-  | { kind: 'status'; status: number; body?: unknown }
-  /** Destroy the socket after this many content tokens (0: before any; non-streamed: before the body). */
-  | { kind: 'reset'; afterTokens: number }
-  /** Destroy every new connection at accept (a reset; for ECONNREFUSED use a closed port). */
-  | { kind: 'refuse' }
-
-export interface ScriptedEngineOptions {
-  firstTokenMs: number
-  interTokenMs: number
-  /** Output tokens per request; undefined: the request's max_tokens (etc.), else 8. */
-  outputTokens: number | undefined
-  /** Prompt tokens to report; undefined: count with the Qwen3 tokenizer (in a worker, loaded at
-   * the first request that needs it: the first such answer's usage may wait ~1-3 s for it). */
-  promptTokens: number | undefined
-  servedModels: string[]
-  maxModelLen: number
-  /** Extra delay before response headers on LLM routes (for upstream-timeout tests). */
-  headerDelayMs: number
-  failure: ScriptedFailure
-  /** Status of GET /health. */
-  healthStatus: number
-  /** Which engine's info endpoints to serve besides /v1/models: vLLM /version, TGI /info, SGLang
-   * /get_model_info, llama.cpp /props. */
-  flavor: 'vllm' | 'tgi' | 'sglang' | 'llamacpp'
-  version: string
-  /** vLLM-like /metrics gauges; `running` defaults to the live number of LLM requests. */
-  gauges: Partial<ScriptedGauges>
-}
-
-export interface RecordedRequest {
-  method: string
-  url: string
-  headers: IncomingHttpHeaders
-  /** The request body bytes (set when the request ended or its connection closed). */
-  body: Buffer
-  /** performance.now() at arrival. */
-  receivedAtMs: number
-  /** performance.now() when each content token was written (non-streamed: the body, once). */
-  tokenAtMs: number[]
-  /** performance.now() when the response ended (undefined: not ended normally). */
-  endAtMs: number | undefined
-  /** True when the client's connection closed before the response was complete. */
-  clientClosedEarly: boolean
-  /** Resolves when the response finished or the connection closed. */
-  done: Promise<void>
-}
-
-export interface ScriptedEngine {
-  url: string
-  requests: RecordedRequest[]
-  set(options: Partial<ScriptedEngineOptions>): void
-  /** Number of LLM requests being answered now. */
-  inFlight(): number
-  /** Starts the tokenizer worker and loads the tokenizer now (1-3 s), so that the first counted
-   * usage does not wait for it (demo start-up; tests without a `promptTokens` override). */
-  warmTokenizer(): Promise<void>
-  close(): Promise<void>
-}
-
-const WORDS = [
-  ' Hello',
-  ' world',
-  ' this',
-  ' is',
-  ' a',
-  ' test',
-  ' of',
-  ' the',
-  ' quick',
-  ' brown',
-  ' fox',
-  ' and',
-]
+// Each a single Qwen3 token (a leading space and a common word).
+const WORDS = ' Hello world this is a test of the quick brown fox and'.split(/(?= )/)
 
 const DEFAULTS: ScriptedEngineOptions = {
   firstTokenMs: 80,
@@ -217,39 +144,9 @@ export async function startScriptedEngine(
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     const model = opts.servedModels[0] ?? 'model'
     if (req.method === 'GET') {
-      if (path === '/health') return void res.writeHead(opts.healthStatus).end()
-      if (path === '/v1/models') {
-        const data = opts.servedModels.map((id) => ({
-          id,
-          object: 'model',
-          created: 0,
-          owned_by: opts.flavor,
-          root: id,
-          max_model_len: opts.maxModelLen,
-        }))
-        return sendJson(res, 200, { object: 'list', data })
-      }
-      if (path === '/metrics') {
-        res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' })
-        return void res.end(renderEngineMetrics(model, { running: live, ...opts.gauges }, totals))
-      }
-      if (path === '/version' && opts.flavor === 'vllm')
-        return sendJson(res, 200, { version: opts.version })
-      if (path === '/info' && opts.flavor === 'tgi')
-        return sendJson(res, 200, {
-          model_id: model,
-          max_input_tokens: opts.maxModelLen - 1,
-          max_total_tokens: opts.maxModelLen,
-          version: opts.version,
-        })
-      if (path === '/get_model_info' && opts.flavor === 'sglang')
-        return sendJson(res, 200, { model_path: model, is_generation: true })
-      if (path === '/props' && opts.flavor === 'llamacpp')
-        return sendJson(res, 200, {
-          model_path: model,
-          total_slots: 1,
-          default_generation_settings: { n_ctx: opts.maxModelLen },
-        })
+      const info = answerInfo(path, { ...opts, live, totals })
+      if (info)
+        return void res.writeHead(info.status, { 'content-type': info.contentType }).end(info.body)
     }
     const parsed = req.method === 'POST' ? parseScriptedRequest(path, rec.body) : undefined
     if (!parsed) {
