@@ -1,24 +1,13 @@
 import { z } from 'zod'
+import { ALERT_NAMES } from '../rules/index.js'
 import { getJson, hostPortOf } from './_http-json.js'
 import type { DoctorCheck, DoctorOptions } from './types.js'
 
 // Prometheus HTTP API: https://prometheus.io/docs/prometheus/latest/querying/api/
 // (/api/v1/targets, /api/v1/rules, /api/v1/alertmanagers).
 
-/** The contract's alert names (shared/docs/design.md "Rule contract"). */
-export const CONTRACT_ALERTS = [
-  'LLMGPUMemoryHigh',
-  'LLMKVCacheHigh',
-  'LLMQueueTimeHigh',
-  'LLMBacklogHigh',
-  'LLMLongContextOverload',
-  'LLMHighErrorRate',
-  'LLMSlowTimeToFirstToken',
-  'LLMEngineDown',
-  'LLMErrorBudgetBurn',
-  'LLMPreemptions',
-  'InferwatchTargetMissing',
-] as const
+/** The contract's alert names (shared/docs/design.md "Rule contract"), as src/rules generates them. */
+export const CONTRACT_ALERTS = ALERT_NAMES
 
 const envelope = <T extends z.ZodType>(data: T) => z.object({ status: z.literal('success'), data })
 

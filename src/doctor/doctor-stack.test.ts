@@ -2,7 +2,13 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { describe, test } from 'node:test'
+import { parseConfig } from '../config/index.js'
 import { startFakeEngine, vllmRoutes } from '../engines/fake-engine.js'
+import {
+  renderAlertmanagerConfig,
+  renderPrometheusConfig,
+  renderRecordingRules,
+} from '../rules/index.js'
 import { closeServer, listenLocal } from '../testing/index.js'
 import {
   listPrometheusTargets,
@@ -155,6 +161,78 @@ describe('runDoctor against real Prometheus and Alertmanager', () => {
     assert.equal(r.status, 'fail')
     assert.match(r.finding, /no receiver posts to \/hooks\/alertmanager/)
     assert.equal(noRelay.ok, false)
+  })
+
+  test('the files `inferwatch rules` generates pass every doctor check', async (t) => {
+    const engine = await startFakeEngine(
+      vllmRoutes({
+        maxModelLen: 65536,
+        metrics:
+          'vllm:cache_config_info{block_size="16",gpu_memory_utilization="0.9",num_gpu_blocks="6108"} 1\nvllm:num_requests_running{model_name="m"} 0\n',
+      }),
+    )
+    t.after(() => engine.close())
+    const adminServer = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+      res.end('inferwatch_build_info{version="0.1.0"} 1\n')
+    })
+    const adminUrl = await listenLocal(adminServer)
+    t.after(() => closeServer(adminServer))
+    const base = {
+      upstream: engine.url,
+      admin: hostPort(adminUrl),
+      gpuMemoryUtilization: 0.9,
+      alerts: { profile: 'test', language: 'en' },
+    }
+    // Alertmanager's webhook defaults to the relay on the admin address.
+    const am = await startAlertmanager({ configYaml: renderAlertmanagerConfig(parseConfig(base)) })
+    t.after(() => am.close())
+    const config = parseConfig({ ...base, alertmanager: { url: am.url } })
+    const prom = await startPrometheus({
+      configYaml: renderPrometheusConfig(config),
+      ruleFiles: { 'rules/inferwatch.rules.yml': renderRecordingRules(config) },
+    })
+    t.after(() => prom.close())
+    // The generated config scrapes Prometheus itself at prometheus.url: now that its port is known.
+    const final = parseConfig({
+      ...base,
+      alertmanager: { url: am.url },
+      prometheus: { url: prom.url },
+    })
+    prom.writeFiles({ 'prometheus.yml': renderPrometheusConfig(final) })
+    await prom.reload()
+    const options = {
+      upstream: engine.url,
+      prometheus: prom.url,
+      alertmanager: am.url,
+      adminUrl,
+      timeoutMs: 3000,
+    }
+    const report = await waitUntil('a clean report', async () => {
+      const r = await runDoctor(options)
+      return r.checks.every((c) => c.status === 'pass' || c.status === 'skip') ? r : undefined
+    }).catch(async (err: unknown) => {
+      const r = await runDoctor(options)
+      const bad = r.checks.filter((c) => c.status === 'fail' || c.status === 'warn')
+      throw new Error(`${String(err)}\n${JSON.stringify(bad, null, 2)}`)
+    })
+    assert.equal(report.ok, true)
+    assert.equal(
+      check(report, 'prometheus.rules').finding,
+      `all ${CONTRACT_ALERTS.length} inferwatch alerts loaded`,
+    )
+    assert.match(
+      check(report, 'alertmanager.relay').finding,
+      new RegExp(`posts to ${adminUrl}/hooks/alertmanager`),
+    )
+    assert.match(
+      check(report, 'gpu.memory-threshold').finding,
+      /fires above 92% \(the rule loaded in Prometheus\)/,
+    )
+    assert.deepEqual(
+      report.checks.filter((c) => c.status === 'skip').map((c) => c.id),
+      ['engine.log', 'gpu.visible'],
+    )
   })
 
   test('Prometheus and Alertmanager not running: fail with how to start them', async (t) => {
