@@ -64,11 +64,14 @@ export function forwardExchange(
   let upRes: IncomingMessage | undefined
   let upReq: ClientRequest | undefined
   let timer: NodeJS.Timeout | undefined
-  const obs: ExchangeObserver | undefined = observeSafely(
-    ctx.meter,
-    { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, startedAtMs },
-    ctx.logger,
-  )
+  // Forwarding goes first everywhere: the meter is told after the bytes were handed on.
+  let obs: ExchangeObserver | undefined
+  const observe = () =>
+    observeSafely(
+      ctx.meter,
+      { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, startedAtMs },
+      ctx.logger,
+    )
 
   const finish = (errorType: ErrorType) => {
     if (done) return
@@ -96,6 +99,7 @@ export function forwardExchange(
 
   const declared = req.headers['content-length']
   if (declared !== undefined && Number(declared) > ctx.maxBodyBytes) {
+    obs = observe()
     status = 413
     sendJsonError(
       res,
@@ -122,6 +126,7 @@ export function forwardExchange(
     agent: ctx.agent,
   })
   upReq = up
+  obs = observe()
   timer = setTimeout(() => {
     if (upRes || done) return
     up.destroy()
@@ -172,14 +177,14 @@ export function forwardExchange(
       finish('413')
       return
     }
-    obs?.requestChunk(chunk)
     if (!up.write(chunk)) req.pause()
+    obs?.requestChunk(chunk)
   })
   up.on('drain', () => req.resume())
   req.on('end', () => {
     if (done) return
-    obs?.requestEnd()
     up.end()
+    obs?.requestEnd()
   })
   overheadMs = now() - startedAtMs
 
@@ -192,7 +197,6 @@ export function forwardExchange(
     clearTimeout(timer)
     const headAtMs = now()
     status = r.statusCode ?? 502
-    obs?.responseHead(status, r.headers, headAtMs)
     try {
       res.writeHead(status, r.statusMessage, forwardableHeaders(r.rawHeaders))
     } catch (err) {
@@ -202,16 +206,18 @@ export function forwardExchange(
       finish('upstream_reset')
       return
     }
+    obs?.responseHead(status, r.headers, headAtMs)
     let first = true
     const firstWritten = () => {
       first = false
       ctx.observeOverheadSeconds((overheadMs + now() - headAtMs) / 1000)
     }
     r.on('data', (chunk: Buffer) => {
-      if (obs) obs.responseChunk(chunk, now())
+      const atMs = obs ? now() : 0
       const ok = res.write(chunk)
       if (first) firstWritten()
       if (!ok) r.pause()
+      obs?.responseChunk(chunk, atMs)
     })
     res.on('drain', () => r.resume())
     r.on('end', () => {
