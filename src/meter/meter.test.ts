@@ -1,79 +1,24 @@
 // The meter driven directly through the seam, with injected timestamps (exact values, no sleeps).
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
-import { Worker } from 'node:worker_threads'
 import fc from 'fast-check'
-import { Registry } from 'prom-client'
-import { createTokenCounter, type TokenCounter } from '../tokens/index.js'
-import { gaugeValue, labelSets, readHistogram } from './_test-support.js'
-import { createMeter, type MeterHandle } from './index.js'
-import type { ErrorType } from './types.js'
+import { createTokenCounter } from '../tokens/index.js'
+import {
+  base,
+  chat,
+  chatBody,
+  drive,
+  MODEL,
+  newMeter as newMeterWith,
+  ROLE,
+  sse,
+  WORDS,
+} from './_drive.js'
+import { labelSets, readHistogram } from './_test-support.js'
 
-const MODEL = 'qwen3-4b-instruct-2507'
-const DEFAULT_CLASSES = { mediumFromTokens: 32768, longFromTokens: 100000 }
 const shared = createTokenCounter()
 after(() => shared.close())
-
-function newMeter(options: { counter?: TokenCounter; classes?: typeof DEFAULT_CLASSES } = {}) {
-  const registry = new Registry()
-  const meter = createMeter({
-    registry,
-    contextClasses: options.classes ?? DEFAULT_CLASSES,
-    tokenCounter: options.counter ?? shared,
-  })
-  meter.setServedModels([MODEL], 'vllm')
-  return { registry, meter }
-}
-
-interface Drive {
-  url?: string
-  body: string | Buffer
-  status?: number
-  contentType?: string
-  headers?: Record<string, string>
-  chunks: [atMs: number, data: string | Buffer][]
-  endAtMs: number
-  errorType?: ErrorType
-}
-
-/** One exchange through the observer hooks; arrival at t=1000. */
-async function drive(meter: MeterHandle, d: Drive): Promise<void> {
-  const obs = meter.observe({
-    method: 'POST',
-    url: d.url ?? '/v1/chat/completions',
-    headers: {},
-    startedAtMs: 1000,
-  })
-  assert.ok(obs)
-  const body = Buffer.isBuffer(d.body) ? d.body : Buffer.from(d.body)
-  obs.requestChunk(body)
-  obs.requestEnd()
-  obs.responseHead(
-    d.status ?? 200,
-    { 'content-type': d.contentType ?? 'text/event-stream', ...d.headers },
-    1001,
-  )
-  for (const [at, data] of d.chunks)
-    obs.responseChunk(Buffer.isBuffer(data) ? data : Buffer.from(data), at)
-  obs.end({ errorType: d.errorType ?? '', atMs: d.endAtMs })
-  await meter.settled()
-}
-
-const sse = (v: unknown) => `data: ${JSON.stringify(v)}\n\n`
-const chat = (content: string) =>
-  sse({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] })
-const ROLE = sse({
-  object: 'chat.completion.chunk',
-  choices: [{ index: 0, delta: { role: 'assistant', content: '' } }],
-})
-const WORDS = [' Hello', ' world', ' this', ' is', ' a', ' test', ' of', ' the']
-const chatBody = (content: string, extra: object = {}) =>
-  JSON.stringify({ model: MODEL, messages: [{ role: 'user', content }], stream: true, ...extra })
-const base = {
-  gen_ai_operation_name: 'chat',
-  gen_ai_request_model: MODEL,
-  gen_ai_provider_name: 'vllm',
-}
+const newMeter = () => newMeterWith(shared)
 
 test('TTFT from arrival to the first content chunk (role-only chunk not counted), TPOT, duration, usage', async () => {
   const { registry, meter } = newMeter()
@@ -199,138 +144,6 @@ test('1,000 random model names: the model label stays within served + other + un
   )
 })
 
-test('context classes: short without tokenizing (worker never started), medium and long counted', async () => {
-  const fresh = createTokenCounter()
-  after(() => fresh.close())
-  const classes = { mediumFromTokens: 20, longFromTokens: 60 }
-  const { registry, meter } = newMeter({ counter: fresh, classes })
-  const usage = sse({ choices: [], usage: { prompt_tokens: 9, completion_tokens: 1 } })
-  await drive(meter, {
-    url: '/v1/completions',
-    body: JSON.stringify({ model: MODEL, prompt: 'Hi there', stream: true }),
-    chunks: [[1010, usage]],
-    endAtMs: 1020,
-  })
-  assert.equal(
-    fresh.workerStarted(),
-    false,
-    'an 8-byte prompt under 20 tokens is short without the tokenizer',
-  )
-  assert.equal(
-    (
-      await readHistogram(registry, 'gen_ai_server_request_duration_seconds', {
-        context_class: 'short',
-      })
-    ).count,
-    1,
-  )
-
-  // 42 tokens (hf-reference en_paragraph): medium; 'A' + ' a' x 100 = 101 tokens: long. The engine
-  // reports nothing here, so the class comes from the meter's own count.
-  const medium =
-    "The quick brown fox jumps over the lazy dog. It's 3:45pm on 2026-11-28, and GPU memory is at 92.5%!"
-  const long = `A${' a'.repeat(100)}`
-  const done = (p: string) => ({
-    url: '/v1/completions',
-    body: JSON.stringify({ model: MODEL, prompt: p }),
-    contentType: 'application/json',
-    chunks: [[1010, '{"choices":[{"text":" x"}]}']] as [number, string][],
-    endAtMs: 1020,
-  })
-  await drive(meter, done(medium))
-  await drive(meter, done(long))
-  assert.equal(
-    (
-      await readHistogram(registry, 'gen_ai_server_request_duration_seconds', {
-        context_class: 'medium',
-      })
-    ).count,
-    1,
-  )
-  assert.equal(
-    (
-      await readHistogram(registry, 'gen_ai_server_request_duration_seconds', {
-        context_class: 'long',
-      })
-    ).count,
-    1,
-  )
-  const input = await readHistogram(registry, 'gen_ai_client_token_usage', {
-    context_class: 'long',
-    gen_ai_token_type: 'input',
-  })
-  assert.equal(input.sum, 101)
-
-  // In flight: unknown while counting, then the class; a large body is parsed in the worker.
-  const big = JSON.stringify({ model: MODEL, prompt: `A${' a'.repeat(40_000)}` })
-  const obs = meter.observe({ method: 'POST', url: '/v1/completions', headers: {}, startedAtMs: 0 })
-  assert.ok(obs)
-  obs.requestChunk(Buffer.from(big))
-  obs.requestEnd()
-  assert.equal(
-    await gaugeValue(registry, 'inferwatch_requests_in_flight', {
-      gen_ai_request_model: 'unknown',
-      context_class: 'unknown',
-    }),
-    1,
-  )
-  const until = async (f: () => Promise<boolean>) => {
-    while (!(await f())) await new Promise((r) => setTimeout(r, 5))
-  }
-  await until(
-    async () =>
-      (await gaugeValue(registry, 'inferwatch_requests_in_flight', {
-        gen_ai_request_model: MODEL,
-        context_class: 'long',
-      })) === 1,
-  )
-  obs.end({ errorType: 'client_abort', atMs: 10 })
-  await meter.settled()
-  assert.equal(await gaugeValue(registry, 'inferwatch_requests_in_flight', {}), 0)
-  assert.equal(
-    (
-      await readHistogram(registry, 'gen_ai_server_request_duration_seconds', {
-        error_type: 'client_abort',
-        context_class: 'long',
-      })
-    ).count,
-    1,
-  )
-})
-
-test('a crashing token worker degrades to context_class unknown and never hangs the exchange', async () => {
-  const crashing = createTokenCounter({
-    spawn: () => new Worker('process.exit(1)', { eval: true }),
-  })
-  after(() => crashing.close())
-  const { registry, meter } = newMeter({
-    counter: crashing,
-    classes: { mediumFromTokens: 5, longFromTokens: 50 },
-  })
-  await drive(meter, {
-    url: '/v1/completions',
-    body: JSON.stringify({ model: MODEL, prompt: 'long enough to need a count' }),
-    contentType: 'application/json',
-    chunks: [[1010, '{"choices":[{"text":" x"}]}']],
-    endAtMs: 1020,
-  })
-  assert.equal(
-    (
-      await readHistogram(registry, 'gen_ai_server_request_duration_seconds', {
-        context_class: 'unknown',
-        error_type: '',
-      })
-    ).count,
-    1,
-  )
-  // No usage and no tokenizer: output falls back to the number of content chunks.
-  assert.equal(
-    (await readHistogram(registry, 'gen_ai_client_token_usage', { gen_ai_token_type: 'output' }))
-      .sum,
-    1,
-  )
-})
-
 test('error_type: the proxy’s, or the engine status; no TTFT or tokens for failures', async () => {
   const { registry, meter } = newMeter()
   await drive(meter, {
@@ -378,42 +191,4 @@ test('error_type: the proxy’s, or the engine status; no TTFT or tokens for fai
   assert.ok(
     meter.observe({ method: 'POST', url: '/v1/completions?x=1', headers: {}, startedAtMs: 0 }),
   )
-})
-
-test('a 1 MB prompt costs the main thread well under 2 ms (parsed and counted in the worker)', async (t) => {
-  let analyzed = 0
-  const stub: TokenCounter = {
-    countText: async () => undefined,
-    analyzeBody: async (_p, bytes) => {
-      analyzed = bytes.byteLength
-      return undefined
-    },
-    workerStarted: () => true,
-    tokenizerLoaded: () => false,
-    close: async () => {},
-  }
-  const { meter } = newMeter({ counter: stub })
-  const body = Buffer.from(JSON.stringify({ model: MODEL, prompt: 'word '.repeat(210_000) }))
-  const chunks = Array.from({ length: Math.ceil(body.length / 65536) }, (_, i) =>
-    body.subarray(i * 65536, (i + 1) * 65536),
-  )
-  let best = Number.POSITIVE_INFINITY
-  for (let run = 0; run < 5; run++) {
-    const obs = meter.observe({
-      method: 'POST',
-      url: '/v1/completions',
-      headers: {},
-      startedAtMs: 0,
-    })
-    assert.ok(obs)
-    const t0 = performance.now()
-    for (const c of chunks) obs.requestChunk(c)
-    obs.requestEnd()
-    best = Math.min(best, performance.now() - t0)
-    obs.end({ errorType: 'client_abort', atMs: 1 })
-  }
-  await meter.settled()
-  assert.equal(analyzed, body.length)
-  assert.ok(best < 2, `main-thread time for a ${body.length}-byte body: ${best} ms`)
-  t.diagnostic(`1 MB body: ${best.toFixed(3)} ms of main-thread time`)
 })

@@ -1,0 +1,73 @@
+// Drives the meter through the seam with injected timestamps (shared by the meter's tests).
+import assert from 'node:assert/strict'
+import { Registry } from 'prom-client'
+import type { TokenCounter } from '../tokens/index.js'
+import { createMeter, type MeterHandle } from './index.js'
+import type { ErrorType } from './types.js'
+
+export const MODEL = 'qwen3-4b-instruct-2507'
+export const DEFAULT_CLASSES = { mediumFromTokens: 32768, longFromTokens: 100000 }
+
+export function newMeter(
+  counter: TokenCounter,
+  options: { classes?: typeof DEFAULT_CLASSES } = {},
+) {
+  const registry = new Registry()
+  const meter = createMeter({
+    registry,
+    contextClasses: options.classes ?? DEFAULT_CLASSES,
+    tokenCounter: counter,
+  })
+  meter.setServedModels([MODEL], 'vllm')
+  return { registry, meter }
+}
+
+export interface Drive {
+  url?: string
+  body: string | Buffer
+  status?: number
+  contentType?: string
+  headers?: Record<string, string>
+  chunks: [atMs: number, data: string | Buffer][]
+  endAtMs: number
+  errorType?: ErrorType
+}
+
+/** One exchange through the observer hooks; arrival at t=1000. */
+export async function drive(meter: MeterHandle, d: Drive): Promise<void> {
+  const obs = meter.observe({
+    method: 'POST',
+    url: d.url ?? '/v1/chat/completions',
+    headers: {},
+    startedAtMs: 1000,
+  })
+  assert.ok(obs)
+  const body = Buffer.isBuffer(d.body) ? d.body : Buffer.from(d.body)
+  obs.requestChunk(body)
+  obs.requestEnd()
+  obs.responseHead(
+    d.status ?? 200,
+    { 'content-type': d.contentType ?? 'text/event-stream', ...d.headers },
+    1001,
+  )
+  for (const [at, data] of d.chunks)
+    obs.responseChunk(Buffer.isBuffer(data) ? data : Buffer.from(data), at)
+  obs.end({ errorType: d.errorType ?? '', atMs: d.endAtMs })
+  await meter.settled()
+}
+
+export const sse = (v: unknown) => `data: ${JSON.stringify(v)}\n\n`
+export const chat = (content: string) =>
+  sse({ object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content } }] })
+export const ROLE = sse({
+  object: 'chat.completion.chunk',
+  choices: [{ index: 0, delta: { role: 'assistant', content: '' } }],
+})
+export const WORDS = [' Hello', ' world', ' this', ' is', ' a', ' test', ' of', ' the']
+export const chatBody = (content: string, extra: object = {}) =>
+  JSON.stringify({ model: MODEL, messages: [{ role: 'user', content }], stream: true, ...extra })
+export const base = {
+  gen_ai_operation_name: 'chat',
+  gen_ai_request_model: MODEL,
+  gen_ai_provider_name: 'vllm',
+}
