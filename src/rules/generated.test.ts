@@ -249,7 +249,7 @@ test('golden files pin the generated surfaces (UPDATE_GOLDEN=1 rewrites them)', 
     planRules(parseConfig({ nodeExporter: { targets: ['127.0.0.1:9100'] } })),
   )
   for (const f of files) {
-    const golden = join(dir, f.path.replaceAll('/', '__'))
+    const golden = join(dir, `${f.path.replaceAll('/', '__')}.golden`)
     if (process.env.UPDATE_GOLDEN === '1' || !existsSync(golden)) {
       mkdirSync(dir, { recursive: true })
       writeFileSync(golden, f.text)
