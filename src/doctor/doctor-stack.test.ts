@@ -31,6 +31,9 @@ function check(report: DoctorReport, id: string): DoctorCheck {
 
 const hostPort = (url: string) => new URL(url).host
 
+const GPU_LABELS = 'gpu="0",hw_id="GPU-1",hw_name="NVIDIA GeForce RTX 4090 D"'
+const GPU_TEXT = `hw_gpu_memory_usage_bytes{${GPU_LABELS}} 21000000000\nhw_gpu_memory_limit_bytes{${GPU_LABELS}} 24000000000\ninferwatch_gpu_collector_up 1\n`
+
 /** Every contract alert, as a rule that never fires; LLMGPUMemoryHigh with the given threshold. */
 function rulesYaml(gpuThreshold: number): string {
   const rules = CONTRACT_ALERTS.map((name) =>
@@ -147,9 +150,14 @@ describe('runDoctor against real Prometheus and Alertmanager', () => {
     const threshold = check(fixed, 'gpu.memory-threshold')
     assert.equal(threshold.status, 'pass')
     assert.match(threshold.finding, /fires above 97% \(the rule loaded in Prometheus\)/)
+    // Alerts loaded, but this hand-written rule file has no recording rules: no alert input has data.
     assert.deepEqual(
       fixed.checks.filter((c) => c.status === 'fail' || c.status === 'warn').map((c) => c.id),
-      [],
+      ['prometheus.data'],
+    )
+    assert.match(
+      check(fixed, 'prometheus.data').finding,
+      /^no data for GPU memory \(LLMGPUMemoryHigh\) from llm:gpu_memory_usage:ratio; KV-cache usage \(LLMKVCacheHigh\) from llm:kv_cache_usage:ratio: that alert cannot fire$/,
     )
     assert.equal(fixed.ok, true)
 
@@ -168,13 +176,13 @@ describe('runDoctor against real Prometheus and Alertmanager', () => {
       vllmRoutes({
         maxModelLen: 65536,
         metrics:
-          'vllm:cache_config_info{block_size="16",gpu_memory_utilization="0.9",num_gpu_blocks="6108"} 1\nvllm:num_requests_running{model_name="m"} 0\n',
+          'vllm:cache_config_info{block_size="16",gpu_memory_utilization="0.9",num_gpu_blocks="6108"} 1\nvllm:num_requests_running{model_name="m"} 0\nvllm:kv_cache_usage_perc{engine="0",model_name="m"} 0.2\n',
       }),
     )
     t.after(() => engine.close())
     const adminServer = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-      res.end('inferwatch_build_info{version="0.1.0"} 1\n')
+      res.end(`inferwatch_build_info{version="0.1.0"} 1\n${GPU_TEXT}`)
     })
     const adminUrl = await listenLocal(adminServer)
     t.after(() => closeServer(adminServer))

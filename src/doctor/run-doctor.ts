@@ -1,5 +1,6 @@
 import { isAppError } from '../shared/index.js'
 import { checkAdmin, checkAlertmanager } from './_alertmanager-checks.js'
+import { checkAlertInputs } from './_data-check.js'
 import { checkEngine, type EngineChecks } from './_engine-checks.js'
 import { checkGpus, checkGpuThreshold, checkKvCapacity } from './_gpu-checks.js'
 import { checkEngineLog } from './_log-check.js'
@@ -12,7 +13,7 @@ const DEFAULT_GPU_ALERT_RATIO = 0.92
 
 /**
  * Checks the deployment end to end, in a fixed order: the engine (answers, its log, identified, /metrics,
- * a real completion), the inferwatch admin, Prometheus (targets, rules, Alertmanager wiring),
+ * a real completion), the inferwatch admin, Prometheus (targets, rules, alert inputs, Alertmanager wiring),
  * Alertmanager's relay receiver, GPUs, KV capacity and the GPU-memory threshold.
  * Never throws for a broken deployment: every problem is a failed check with its fix.
  */
@@ -47,7 +48,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
               ? 'default'
               : 'config alerts.gpuMemoryHigh.ratio',
         }
-  const gpu = await checkGpus(options, threshold.ratio)
+  const rulesLoaded = prom.checks.some((c) => c.id === 'prometheus.rules' && c.status === 'pass')
+  const [gpu, data] = await Promise.all([
+    checkGpus(options, threshold.ratio),
+    checkAlertInputs(options, engine.engine?.provider, rulesLoaded),
+  ])
   const [answers, ...engineRest] = engine.checks
   const checks: DoctorCheck[] = [
     ...(answers ? [answers] : []),
@@ -55,6 +60,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     ...engineRest,
     admin,
     ...prom.checks,
+    data,
     am,
     gpu.check,
     checkKvCapacity(engine.engine, gpu.snapshot, {
