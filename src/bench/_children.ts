@@ -192,3 +192,22 @@ export function rssBytes(pid: number): number {
   }
   return total
 }
+
+/** CPU seconds (user + system) used so far by a process and its children (nginx: master + worker). */
+export function cpuSeconds(pid: number): number {
+  const pids = [pid]
+  try {
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim()
+    if (children) pids.push(...children.split(/\s+/).map(Number))
+  } catch {}
+  let ticks = 0
+  for (const p of pids) {
+    try {
+      // Fields after the ")" that closes the command name: utime is the 12th, stime the 13th.
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8')
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      ticks += Number(f[11]) + Number(f[12])
+    } catch {}
+  }
+  return ticks / 100 // USER_HZ is 100 on Linux
+}

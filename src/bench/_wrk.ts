@@ -7,6 +7,7 @@ export interface WrkResult {
   p50Ms: number
   p99Ms: number
   errors: number
+  requests: number
 }
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000 }
@@ -18,12 +19,14 @@ export function parseWrkOutput(text: string): WrkResult {
     const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)\\b`, 'm').exec(text)
     return m ? Number(m[1]) * (UNIT_MS[m[2] as string] ?? Number.NaN) : Number.NaN
   }
+  const total = /(\d+) requests in/.exec(text)
   const errs = /Non-2xx or 3xx responses:\s+(\d+)/.exec(text)
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text)
   return {
     requestsPerSec: rps ? Number(rps[1]) : Number.NaN,
     p50Ms: pct('50'),
     p99Ms: pct('99'),
+    requests: total ? Number(total[1]) : 0,
     errors:
       (errs ? Number(errs[1]) : 0) + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
   }

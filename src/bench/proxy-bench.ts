@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
   type Child,
+  cpuSeconds,
   rssBytes,
   startInferwatch,
   startNginx,
@@ -94,17 +95,27 @@ async function main(): Promise<void> {
     log(`lane 3: throughput, wrk -c32 for ${plan.wrkS} s per target`)
     const wrk = new Map<string, WrkResult>()
     const rss = new Map<string, number>()
+    const cpuUsPerRequest = new Map<string, number>()
     for (const t of targets) {
-      wrk.set(
+      const pid = {
+        direct: stub.child.pid,
+        nginx: nginx.child.pid,
+        'node-pipe': pipe.child.pid,
+        inferwatch: iw.child.pid,
+      }[t.name]
+      // CPU time is what the proxy process itself burnt: unlike wall time, it is not inflated when
+      // the shared machine's other load takes the cores away.
+      const cpuBefore = cpuSeconds(pid)
+      const result = await runWrk(wrkPath, work, t.url, {
+        connections: 32,
+        durationS: plan.wrkS,
+        threads: 1,
+      })
+      wrk.set(t.name, result)
+      cpuUsPerRequest.set(
         t.name,
-        await runWrk(wrkPath, work, t.url, { connections: 32, durationS: plan.wrkS, threads: 1 }),
+        ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, result.requests),
       )
-      const pid =
-        t.name === 'nginx'
-          ? nginx.child.pid
-          : t.name === 'inferwatch'
-            ? iw.child.pid
-            : stub.child.pid
       rss.set(t.name, rssBytes(pid))
       log(`  ${t.name}: ${wrk.get(t.name)?.requestsPerSec.toFixed(0)} req/s`)
     }
@@ -181,6 +192,16 @@ async function main(): Promise<void> {
       ratio: fmtRatio(ratio(p99('inferwatch'), p99('nginx'))),
       target: 'reported',
     })
+    const cpu = (n: string) => cpuUsPerRequest.get(n) ?? Number.NaN
+    rows.push({
+      lane: '3 proxy CPU per request (µs)',
+      direct: `${cpu('direct').toFixed(0)} (stub)`,
+      nginx: cpu('nginx').toFixed(0),
+      nodePipe: cpu('node-pipe').toFixed(0),
+      inferwatch: cpu('inferwatch').toFixed(0),
+      ratio: fmtRatio(ratio(cpu('inferwatch'), cpu('nginx'))),
+      target: 'reported',
+    })
     const mb = (n: string) => `${((rss.get(n) ?? 0) / 1048576).toFixed(0)} MB`
     rows.push({
       lane: '3 RSS after wrk',
@@ -241,6 +262,7 @@ async function main(): Promise<void> {
           ),
           wrk: Object.fromEntries(wrk),
           rssBytes: Object.fromEntries(rss),
+          cpuUsPerRequest: Object.fromEntries(cpuUsPerRequest),
           largePromptTtftMs: dump(lg),
           largePromptBytes: big.length,
           rows,
