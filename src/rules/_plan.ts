@@ -89,6 +89,7 @@ export function planRules(config: Readonly<Config>, overrides: PlanOverrides = {
   const profile = overrides.profile ?? a.profile
   const test = profile === 'test'
   const adminTarget = localTarget(config.admin)
+  const defaultType = overrides.engine ?? config.engine
   const engines: EngineTarget[] = config.engines.length
     ? config.engines.map((e) => ({
         type: e.type,
@@ -99,11 +100,12 @@ export function planRules(config: Readonly<Config>, overrides: PlanOverrides = {
       }))
     : [
         {
-          type: overrides.engine ?? config.engine,
+          type: defaultType,
           targets: [hostPortOf(config.upstream)],
           metricsPath: '/metrics',
           scheme: config.upstream.startsWith('https:') ? 'https' : 'http',
-          gpuMemoryUtilization: config.gpuMemoryUtilization,
+          // The top-level key is vLLM's --gpu-memory-utilization; other engines set it per entry.
+          gpuMemoryUtilization: defaultType === 'vllm' ? config.gpuMemoryUtilization : undefined,
         },
       ]
   if (overrides.engine && config.engines.length) {
