@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
+import { request } from 'node:http'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import { Registry } from 'prom-client'
 import { closeServer } from '../testing/index.js'
-import { recordingMeter, send, startUpstream } from './_test-helpers.js'
+import { recordingMeter, send, startUpstream, waitFor } from './_test-helpers.js'
 import { startProxy } from './index.js'
 
 // Byte-exact forwarding in both directions, streamed and not, with random bodies (binary too) and
@@ -205,4 +206,55 @@ test('malformed JSON is forwarded as is and the engine answers', async (t) => {
   assert.match(reply.body.toString(), /bad json: 32 bytes/)
   assert.equal(meter.exchanges[0]?.outcome?.errorType, '400')
   assert.equal(meter.exchanges[0]?.requestBytes, body.length)
+})
+
+test('request bodies stream to the upstream as they arrive; responses stream back chunk by chunk', async (t) => {
+  let upstreamBytes = 0
+  let release: () => void = () => {}
+  const released = new Promise<void>((r) => {
+    release = r
+  })
+  const upstream = await startUpstream(
+    () => {},
+    (req, res) => {
+      req.on('data', (c: Buffer) => {
+        upstreamBytes += c.length
+      })
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' })
+        res.write('data: first\n\n')
+        void released.then(() => res.end('data: [DONE]\n\n'))
+      })
+    },
+  )
+  const proxy = await startProxy({ upstream: upstream.url })
+  t.after(async () => {
+    await proxy.close()
+    await closeServer(upstream.server)
+  })
+  const u = new URL(proxy.url)
+  const chunks: string[] = []
+  const ended = new Promise<void>((resolve, reject) => {
+    const req = request(
+      { hostname: u.hostname, port: u.port, method: 'POST', path: '/v1/chat/completions' },
+      (res) => {
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => chunks.push(c))
+        res.on('end', () => resolve())
+      },
+    )
+    req.on('error', reject)
+    req.write('{"stream":true,')
+    // The first part reaches the engine while the client is still sending.
+    void waitFor(() => upstreamBytes === 15, 2000, 'the first body part upstream').then(
+      () => req.end('"x":1}'),
+      reject,
+    )
+  })
+  // The first event reaches the client while the engine is still generating.
+  await waitFor(() => chunks.join('') === 'data: first\n\n', 2000, 'the first event')
+  release()
+  await ended
+  assert.equal(chunks.join(''), 'data: first\n\ndata: [DONE]\n\n')
+  assert.equal(upstreamBytes, 21)
 })
