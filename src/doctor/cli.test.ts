@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -121,6 +121,38 @@ test('doctor --engine-log names the start failure under the refused connection',
     /^✗ engine log has no start failure +.*vllm\.log: max_model_len larger than the KV cache: ValueError/m,
   )
   assert.match(text, /fix: lower --max-model-len/)
+})
+
+test('doctor on a real H200 capture (nvidia-smi stand-in): GPU listed, KV estimated by plan', async (t) => {
+  const csv = readFileSync(join(REPO_ROOT, 'src/gpu/testdata/h200-load-query-gpu.csv'), 'utf8')
+  const dir = mkdtempSync(join(tmpdir(), 'iw-doctor-smi-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'gpu.csv'), csv)
+  const smi = join(dir, 'nvidia-smi')
+  writeFileSync(
+    smi,
+    `#!/bin/sh\ncase "$1" in --query-gpu=*) cat "${join(dir, 'gpu.csv')}" ;; *) exit 2 ;; esac\n`,
+  )
+  chmodSync(smi, 0o755)
+  // vLLM without cache_config_info: the KV check falls back to the plan estimate for the card.
+  const engine = await startFakeEngine(
+    vllmRoutes({ maxModelLen: 262144, metrics: 'vllm:num_requests_running 0\n' }),
+  )
+  t.after(() => engine.close())
+  const { out, io: cio } = io()
+  const code = await main(['doctor', '--upstream', engine.url, '--nvidia-smi', smi], cio)
+  const text = out.join('')
+  assert.equal(code, 0, text)
+  assert.match(
+    text,
+    /^✓ GPUs visible \(nvidia-smi\) +GPU 0 NVIDIA H200: 101\.0 of 140\.4 GiB used$/m,
+  )
+  assert.match(
+    text,
+    /^✓ KV cache fits max context +\d+ KV tokens \(plan estimate: qwen3-4b-instruct-2507 on NVIDIA H200 \(140\.4 GiB\) at gpu_memory_utilization 0\.92\) vs max context 262144: [3-9] max-length request\(s\) fit at once$/m,
+  )
+  // Default config: vLLM's 0.92 assumed (not reported) against the 92 % alert: a warning.
+  assert.match(text, /^! GPU-memory alert threshold +.*reserves 92% .*config gpuMemoryUtilization/m)
 })
 
 test('doctor usage errors exit 2', async () => {
