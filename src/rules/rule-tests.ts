@@ -1,7 +1,8 @@
-import { type AlertScenario, buildAlertScenarios } from './_alert-scenarios.js'
+import { buildAlertScenarios } from './_alert-scenarios.js'
 import { buildAlertRules } from './_alerts.js'
 import type { RulesPlan } from './_plan.js'
 import { buildRecordingCase } from './_recording-case.js'
+import type { AlertScenario } from './_scenario-kit.js'
 import { expandTemplate } from './_template.js'
 import type { AlertTest, TestCase, Timeline } from './_test-model.js'
 import { seconds } from './_test-model.js'
@@ -51,12 +52,17 @@ function alertTests(plan: RulesPlan, t: Timeline, s: AlertScenario): AlertTest[]
 /** The promtool test cases: one per alert scenario, then the recording rules per engine. */
 export function buildRuleTests(plan: RulesPlan): Record<string, unknown> {
   const t = testTimeline(plan)
-  const cases: TestCase[] = buildAlertScenarios(plan, t).map((s, i, all) => ({
-    name: `${s.alert}${all.findIndex((x) => x.alert === s.alert) === i ? '' : ` (${i})`}`,
-    interval: seconds(t.stepSeconds),
-    input_series: s.input,
-    alert_rule_test: alertTests(plan, t, s),
-  }))
+  const seen = new Map<string, number>()
+  const cases: TestCase[] = buildAlertScenarios(plan, t).map((s) => {
+    const n = (seen.get(s.alert) ?? 0) + 1
+    seen.set(s.alert, n)
+    return {
+      name: n === 1 ? s.alert : `${s.alert} #${n}`,
+      interval: seconds(t.stepSeconds),
+      input_series: s.input,
+      alert_rule_test: alertTests(plan, t, s),
+    }
+  })
   cases.push(buildRecordingCase(plan, t))
   return {
     rule_files: ['inferwatch.rules.yml'],
