@@ -84,7 +84,8 @@ async function findEngineElsewhere(base: string, options: DoctorOptions): Promis
   )
   return candidates.filter((_, i) => {
     const r = results[i]
-    return r?.ok && r.status !== 404
+    // 200 up or 503 loading; a 502 is a proxy (e.g. inferwatch on 8080) with no engine behind it.
+    return r?.ok && (r.status === 200 || r.status === 503)
   })
 }
 
