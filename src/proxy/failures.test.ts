@@ -329,3 +329,43 @@ test('an upstream that answers before reading the body does not pin a pooled soc
   }
   assert.equal(open, 0, 'no upstream connection left open')
 })
+
+test('idle pooled upstream connections are closed by the proxy before the engine closes them', async (t) => {
+  const upstream = await startUpstream((_req, res) => res.end('ok'))
+  upstream.server.keepAliveTimeout = 30_000
+  let closedAt = 0
+  upstream.server.on('connection', (s) => s.on('close', () => (closedAt = performance.now())))
+  const proxy = await startProxy({ upstream: upstream.url, upstreamIdleTimeoutMs: 150 })
+  t.after(async () => {
+    await proxy.close()
+    await closeServer(upstream.server)
+  })
+  const reply = await send(proxy.url, { path: '/v1/models' })
+  assert.equal(reply.status, 200)
+  const doneAt = performance.now()
+  await waitFor(() => closedAt > 0, 3000, 'the idle upstream socket to close')
+  assert.ok(
+    closedAt - doneAt >= 100,
+    `closed after ${(closedAt - doneAt).toFixed(0)} ms, not at once`,
+  )
+  // A later request opens a fresh connection and works.
+  assert.equal((await send(proxy.url, { path: '/v1/models' })).status, 200)
+})
+
+test('a long wait for response headers is not cut by the idle timeout', async (t) => {
+  const upstream = await startUpstream((_req, res) => {
+    setTimeout(() => res.end('late'), 400)
+  })
+  const proxy = await startProxy({ upstream: upstream.url, upstreamIdleTimeoutMs: 100 })
+  t.after(async () => {
+    await proxy.close()
+    await closeServer(upstream.server)
+  })
+  const reply = await send(proxy.url, {
+    method: 'POST',
+    path: '/v1/completions',
+    body: Buffer.from('{}'),
+  })
+  assert.equal(reply.status, 200)
+  assert.equal(reply.body.toString(), 'late')
+})

@@ -21,6 +21,13 @@ export interface ProxyOptions {
   upstreamTimeoutMs?: number
   /** Larger request bodies -> 413. Default 16 MiB. */
   maxBodyBytes?: number
+  /** Pooled upstream connections idle this long are closed by us. Default 4000: below the 5 s
+   * keep-alive of uvicorn (vLLM, SGLang) and cpp-httplib (llama.cpp), so we never send a request
+   * on a connection the engine is closing at that moment (that race would be a 502). */
+  upstreamIdleTimeoutMs?: number
+  /** Idle client keep-alive connections are closed after this. Default 75 000 (nginx's default),
+   * longer than the usual client pool idle time, for the same race on the client side. */
+  clientKeepAliveMs?: number
   logger?: Logger
   /** Monotonic clock in ms (performance.now by default). */
   now?: () => number
@@ -80,6 +87,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     maxFreeSockets: 256,
     scheduling: 'lifo' as const,
     noDelay: true,
+    // Applies to free sockets (the agent destroys them on timeout); on a busy one it only emits
+    // 'timeout' on the request, which nothing listens to: long generations are not cut.
+    timeout: options.upstreamIdleTimeoutMs ?? 4000,
   }
   const agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions)
   const histogram = options.registry
@@ -118,6 +128,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     inFlight += 1
     forwardExchange(ctx, req, res)
   })
+  server.keepAliveTimeout = options.clientKeepAliveMs ?? 75_000
   const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolve, reject) => {
     server.once('error', (cause: NodeJS.ErrnoException) => {
