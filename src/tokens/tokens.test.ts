@@ -163,7 +163,7 @@ test('a crashing or stuck worker degrades to undefined, never hangs', async (t) 
   const t0 = performance.now()
   assert.equal(await stuck.countText('hello'), undefined)
   const waited = performance.now() - t0
-  assert.ok(waited >= 140 && waited < 2000, `waited ${waited}`)
+  assert.ok(waited >= 140 && waited < 5000, `waited ${waited}`)
   // After three failures within a minute it stops spawning and answers at once.
   await stuck.countText('a')
   await stuck.countText('b')
