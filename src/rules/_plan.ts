@@ -67,6 +67,7 @@ export interface RulesPlan {
 }
 
 export interface PlanOverrides {
+  /** Type of the default engine at `upstream` (ignored when the config lists `engines`). */
   engine?: EngineType
   language?: Language
   profile?: 'default' | 'test'
@@ -108,9 +109,6 @@ export function planRules(config: Readonly<Config>, overrides: PlanOverrides = {
           gpuMemoryUtilization: defaultType === 'vllm' ? config.gpuMemoryUtilization : undefined,
         },
       ]
-  if (overrides.engine && config.engines.length) {
-    for (const e of engines) e.type = overrides.engine
-  }
   // The test profile keeps every expression and threshold; only timing shrinks.
   const f = (s: number, testSeconds: number) => (test ? Math.min(s, testSeconds) : s)
   return {

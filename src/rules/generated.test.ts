@@ -263,3 +263,20 @@ test('golden files pin the generated surfaces (UPDATE_GOLDEN=1 rewrites them)', 
     )
   }
 })
+
+test('rule config keys are validated: ranges, unknown keys', () => {
+  assert.throws(
+    () => parseConfig({ alerts: { gpuMemoryHigh: { ratio: 92 } } }),
+    /alerts\.gpuMemoryHigh\.ratio/,
+  )
+  assert.throws(() => parseConfig({ alerts: { gpuMemoryHgh: {} } }), /gpuMemoryHgh/)
+  assert.throws(() => parseConfig({ engines: [{ type: 'ollama', targets: ['x:1'] }] }), /engines/)
+  assert.throws(() => parseConfig({ engines: [{ type: 'vllm', targets: [] }] }), /engines/)
+  const c = parseConfig({})
+  assert.equal(c.alerts.language, 'zh')
+  assert.equal(c.alerts.gpuMemoryHigh.ratio, 0.92)
+  assert.equal(c.alerts.gpuMemoryHigh.forSeconds, 30)
+  assert.equal(c.alerts.longContextOverload.forSeconds, 120)
+  assert.equal(c.prometheus.engineScrapeIntervalSeconds, 5)
+  assert.equal(planRules(c).webhookUrl, 'http://127.0.0.1:9464/hooks/alertmanager')
+})
