@@ -63,6 +63,13 @@ const OPERATION: Record<Dialect, Operation> = {
   'llamacpp-completion': 'generate',
 }
 
+const NATIVE_PROVIDER: Partial<Record<Dialect, Provider>> = {
+  'vllm-generate': 'vllm',
+  'tgi-generate': 'tgi',
+  'sglang-generate': 'sglang',
+  'llamacpp-completion': 'llamacpp',
+}
+
 const SHAPE_DIALECT: Partial<Record<ResponseShape, Dialect>> = {
   tgi: 'tgi-generate',
   sglang: 'sglang-generate',
@@ -210,14 +217,8 @@ export function startExchange(
       a?.dialect ??
       (path === '/generate' ? SHAPE_DIALECT[response.shape] : undefined) ??
       routeDialect
-    const provider: Provider = dialect.startsWith('openai')
-      ? (ctx.servedProvider() ?? 'openai')
-      : ((
-          { 'vllm-generate': 'vllm', 'tgi-generate': 'tgi', 'sglang-generate': 'sglang' } as Record<
-            string,
-            Provider
-          >
-        )[dialect] ?? 'llamacpp')
+    // OpenAI routes: the engine found behind the proxy; native routes name their engine.
+    const provider: Provider = NATIVE_PROVIDER[dialect] ?? ctx.servedProvider() ?? 'openai'
     const success = errorType === ''
     const knownPrompt = response.engPrompt ?? a?.promptTokens
     const cls: ContextClass =
