@@ -20,9 +20,10 @@ export class LineSplitter {
 
   push(chunk: Buffer): void {
     let start = 0
+    if (chunk.length === 0) return
     if (this.skipLF) {
       this.skipLF = false
-      if (chunk.length > 0 && chunk[0] === LF) start = 1
+      if (chunk[0] === LF) start = 1
     }
     let nextCR = chunk.indexOf(CR, start)
     while (start < chunk.length) {

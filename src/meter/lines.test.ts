@@ -43,7 +43,12 @@ test('CR, LF and CRLF all end lines, also when CR and LF arrive in different chu
     'c',
   ])
   assert.deepEqual(
-    parseAll([Buffer.from('data: a\r'), Buffer.from('\n\r'), Buffer.from('\ndata: b\r\n\r\n')]),
+    parseAll([
+      Buffer.from('data: a\r'),
+      Buffer.alloc(0),
+      Buffer.from('\n\r'),
+      Buffer.from('\ndata: b\r\n\r\n'),
+    ]),
     ['a', 'b'],
   )
   // A leading BOM is stripped.
