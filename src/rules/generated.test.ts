@@ -198,7 +198,7 @@ test('alertmanager.yml: severity routes, group_by, relay webhook with bearer tok
   })
 })
 
-test('grafana and k8s: valid documents that use only recorded llm:* names', () => {
+test('grafana and k8s: valid documents that use only recorded llm:* names', async (t) => {
   const files = renderRulesFiles(planRules(parseConfig({})))
   const text = (p: string) => files.find((f) => f.path === p)?.text ?? ''
   const rules = text('rules/inferwatch.rules.yml')
