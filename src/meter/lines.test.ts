@@ -51,6 +51,11 @@ test('CR, LF and CRLF all end lines, also when CR and LF arrive in different chu
     ]),
     ['a', 'b'],
   )
+  // CRLF split by an empty chunk is still one line end (the event keeps both data lines).
+  assert.deepEqual(
+    parseAll([Buffer.from('data: a\r'), Buffer.alloc(0), Buffer.from('\ndata: b\n\n')]),
+    ['a\nb'],
+  )
   // A leading BOM is stripped.
   assert.deepEqual(parseAll([Buffer.from('\ufeffdata: x\n\n')]), ['x'])
 })
