@@ -128,7 +128,12 @@ test('failures: status with JSON body, reset mid-stream, refuse; metrics gauges 
     max_tokens: 5,
   })
   await assert.rejects(readTimed(res))
-  engine.set({ failure: { kind: 'refuse' } })
+  engine.set({ failure: { kind: 'none' }, headerDelayMs: 60 })
+  const t0 = performance.now()
+  const delayed = await post(`${engine.url}/v1/completions`, { prompt: 'x', stream: true })
+  assert.ok(performance.now() - t0 >= 60, 'headers held back by headerDelayMs')
+  await delayed.arrayBuffer()
+  engine.set({ failure: { kind: 'refuse' }, headerDelayMs: 0 })
   await assert.rejects(fetch(`${engine.url}/health`))
   engine.set({ failure: { kind: 'none' }, gauges: { kvCacheUsage: 0.93, waiting: 4 } })
   const m = await (await fetch(`${engine.url}/metrics`)).text()
