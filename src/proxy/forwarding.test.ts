@@ -258,3 +258,27 @@ test('request bodies stream to the upstream as they arrive; responses stream bac
   assert.equal(chunks.join(''), 'data: first\n\ndata: [DONE]\n\n')
   assert.equal(upstreamBytes, 21)
 })
+
+test('HEAD, 204 and 304 pass through without a body and without hanging', async (t) => {
+  const upstream = await startUpstream((req, res) => {
+    if (req.url === '/204') res.writeHead(204)
+    else if (req.url === '/304') res.writeHead(304, { etag: '"v1"' })
+    else res.writeHead(200, { 'content-length': 5, 'content-type': 'text/plain' })
+    res.end(req.method === 'HEAD' || req.url !== '/x' ? undefined : 'hello')
+  })
+  const proxy = await startProxy({ upstream: upstream.url })
+  t.after(async () => {
+    await proxy.close()
+    await closeServer(upstream.server)
+  })
+  const head = await send(proxy.url, { method: 'HEAD', path: '/x' })
+  assert.equal(head.status, 200)
+  assert.equal(head.headers['content-length'], '5')
+  assert.equal(head.body.length, 0)
+  assert.equal((await send(proxy.url, { path: '/204' })).status, 204)
+  const notModified = await send(proxy.url, { path: '/304', headers: { 'if-none-match': '"v1"' } })
+  assert.equal(notModified.status, 304)
+  assert.equal(notModified.headers.etag, '"v1"')
+  assert.equal((await send(proxy.url, { path: '/x' })).body.toString(), 'hello')
+  assert.equal(proxy.inFlight(), 0)
+})
