@@ -10,7 +10,7 @@ import { GROUP_ORDER, toYaml } from './rule-files.js'
 
 /** Evaluation times and sample counts for the plan: 15 s steps, 1 s in the test profile. */
 export function testTimeline(plan: RulesPlan): Timeline {
-  const stepSeconds = 15
+  const stepSeconds = 30
   const longestFor = Math.max(...Object.values(plan.thresholds.forSeconds))
   const lastEval = Math.max(longestFor + stepSeconds, 300) + 2 * stepSeconds
   return { stepSeconds, samples: Math.ceil(lastEval / stepSeconds) + 2 }
