@@ -53,6 +53,30 @@ for (const language of ['zh', 'en'] as const) {
   })
 }
 
+test('custom thresholds, SLO and long-context boundary: the generated promtool tests follow', async (t) => {
+  const dir = tmp(t)
+  const config = parseConfig({
+    contextClasses: { longFromTokens: 50000 },
+    alerts: {
+      language: 'en',
+      gpuMemoryHigh: { ratio: 0.97, forSeconds: 45 },
+      slowTimeToFirstToken: { p95Seconds: 0.8 },
+      errorBudgetBurn: { objective: 0.99 },
+      backlogHigh: { requests: 3 },
+    },
+  })
+  await writeRules(config, dir)
+  const rules = readFileSync(join(dir, 'rules/inferwatch.rules.yml'), 'utf8')
+  assert.match(rules, /le=~"50000\(\.0\)\?"/)
+  assert.match(rules, /llm:request_errors:ratio_rate1h > 0\.144 and/)
+  const unit = await runPromTool(
+    'promtool',
+    ['test', 'rules', 'inferwatch.test.yml'],
+    join(dir, 'rules'),
+  )
+  assert.equal(unit.code, 0, unit.output)
+})
+
 test('the promtool tests catch a broken rule (they can fail)', async (t) => {
   const dir = tmp(t)
   await writeRules(parseConfig({}), dir)
