@@ -15,6 +15,7 @@ import {
   startNodePipe,
   startStub,
 } from './_children.js'
+import { measureCpuPerHop } from './_cpu-per-hop.js'
 import {
   largeChatBody,
   measureLargePrompt,
@@ -58,8 +59,26 @@ function which(name: string, dirs: string[]): string {
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick')
   const plan = quick
-    ? { latencyN: 400, warmup: 100, rounds: 1, streams: 8, wrkS: 3, largeN: 6 }
-    : { latencyN: 2000, warmup: 300, rounds: 3, streams: 10, wrkS: 8, largeN: 20 }
+    ? {
+        latencyN: 400,
+        warmup: 100,
+        rounds: 1,
+        streams: 8,
+        wrkS: 3,
+        largeN: 6,
+        hopN: 1000,
+        hopReps: 2,
+      }
+    : {
+        latencyN: 2000,
+        warmup: 300,
+        rounds: 3,
+        streams: 10,
+        wrkS: 8,
+        largeN: 20,
+        hopN: 3000,
+        hopReps: 4,
+      }
   const nginxPath = which('nginx', ['/usr/sbin', '/usr/bin', '/usr/local/sbin'])
   const wrkPath = which('wrk', ['/usr/bin', '/usr/local/bin'])
   const work = mkdtempSync(join(tmpdir(), 'iw-bench-'))
@@ -124,6 +143,9 @@ async function main(): Promise<void> {
     const big = largeChatBody(1024 * 1024)
     const lg = await measureLargePrompt(targets, plan.largeN, big)
     const lq = (name: string, p: number) => percentile(lg.get(name) ?? [], p)
+
+    log(`lane 5: CPU per hop in one process, ${plan.hopReps}x${plan.hopN} requests per target`)
+    const hop = await measureCpuPerHop(plan.hopN, plan.hopReps)
 
     const added = (f: (n: string) => number, n: 'nginx' | 'node-pipe' | 'inferwatch') =>
       f(n) - f('direct')
@@ -222,6 +244,17 @@ async function main(): Promise<void> {
       (n) => lq(n, 0.9),
       () => [true, 'reported'],
     )
+    const us = (x: number | undefined) =>
+      x === undefined || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(0)} µs`
+    rows.push({
+      lane: '5 CPU per hop, one process (added µs)',
+      direct: `${us(hop.direct)} (exchange)`,
+      nginx: '—',
+      nodePipe: `+${us(hop['node-pipe'])}`,
+      inferwatch: `+${us(hop.metered)} (transport alone +${us(hop.transport)})`,
+      ratio: '',
+      target: 'reported',
+    })
 
     const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z${quick ? ', --quick' : ''}`
     const table = renderTable(rows)
@@ -263,6 +296,7 @@ async function main(): Promise<void> {
           wrk: Object.fromEntries(wrk),
           rssBytes: Object.fromEntries(rss),
           cpuUsPerRequest: Object.fromEntries(cpuUsPerRequest),
+          cpuPerHopUs: hop,
           largePromptTtftMs: dump(lg),
           largePromptBytes: big.length,
           rows,
