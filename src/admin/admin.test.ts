@@ -12,7 +12,7 @@ test('/metrics serves the registry with its content type; /healthz and /readyz',
   const registry = new Registry()
   new Gauge({ name: 'inferwatch_test_gauge', help: 'x', registers: [registry] }).set(7)
   let ready = { ok: true } as { ok: boolean; reason?: string }
-  const admin = await startAdminServer({ registry, ready: () => ready })
+  const admin = await startAdminServer({ registry, port: 0, ready: () => ready })
   t.after(() => admin.close())
 
   const m = await get(`${admin.url}/metrics`)
@@ -37,6 +37,7 @@ test('the bearer token guards everything except /healthz', async (t) => {
   const registry = new Registry()
   const admin = await startAdminServer({
     registry,
+    port: 0,
     token: 's3cret-token',
     ready: () => ({ ok: true }),
     routes: [
@@ -79,7 +80,7 @@ test('the bearer token guards everything except /healthz', async (t) => {
 
 test('mounted routes, handler failures answer 500, the port in use is PROXY_LISTEN_FAILED', async (t) => {
   const registry = new Registry()
-  const admin = await startAdminServer({ registry, ready: () => ({ ok: true }) })
+  const admin = await startAdminServer({ registry, port: 0, ready: () => ({ ok: true }) })
   t.after(() => admin.close())
   admin.mount({
     method: 'GET',

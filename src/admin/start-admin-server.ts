@@ -20,9 +20,9 @@ export interface Readiness {
 }
 
 export interface AdminServerOptions {
-  /** Default 127.0.0.1 (design.md: admin 127.0.0.1:9464; the CLI passes the port). */
+  /** Default 127.0.0.1 (design.md: admin 127.0.0.1:9464). */
   host?: string
-  /** Default 0: a free port. */
+  /** Default 9464; 0 asks the OS for a free port (tests). */
   port?: number
   registry: Registry
   /** When set, every endpoint except /healthz needs `Authorization: Bearer <token>`. */
@@ -125,12 +125,12 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       reject(
         new AppError(
           'PROXY_LISTEN_FAILED',
-          `admin server cannot listen on ${formatHostPort({ host, port: options.port ?? 0 })}: ${cause.code ?? cause.message}`,
+          `admin server cannot listen on ${formatHostPort({ host, port: options.port ?? 9464 })}: ${cause.code ?? cause.message}`,
           { cause, hint: 'pick another --admin address, or stop what uses that port' },
         ),
       ),
     )
-    server.listen(options.port ?? 0, host, () => resolve())
+    server.listen(options.port ?? 9464, host, () => resolve())
   })
   const port = (server.address() as AddressInfo).port
   const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
