@@ -44,6 +44,7 @@ test('inferwatch rules writes the files, says what it wrote and how to reload', 
   assert.match(r.stdout, /Wrote 8 files to mon:\n {2}mon\/prometheus\.yml\n/)
   assert.match(r.stdout, /curl -X POST http:\/\/127\.0\.0\.1:9090\/-\/reload/)
   assert.doesNotMatch(r.stdout, /killall/)
+  assert.match(r.stdout, /Note: SGLang serves \/metrics only when started with --enable-metrics/)
   assert.equal(r.stderr, '')
   const prom = parse(readFileSync(join(dir, 'mon/prometheus.yml'), 'utf8')) as {
     scrape_configs: {

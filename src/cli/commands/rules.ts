@@ -6,6 +6,14 @@ import { type Command, stringOpt } from '../command.js'
 
 const ENGINES = ['vllm', 'tgi', 'sglang', 'llamacpp'] as const
 
+// What each engine needs for its /metrics (shared/research/engines.md §0; seed-errata.md).
+const ENGINE_NOTES: Record<EngineType, string> = {
+  vllm: 'vLLM serves /metrics on its API port (no flag needed; --disable-log-stats drops the vllm:* metrics)',
+  tgi: 'TGI serves /metrics on its API port (and on --prometheus-port, 9000, since v3.3); there is no --metrics-exporter flag',
+  sglang: 'SGLang serves /metrics only when started with --enable-metrics',
+  llamacpp: 'llama-server serves /metrics only when started with --metrics (otherwise 501)',
+}
+
 function oneOf<T extends string>(
   value: string | undefined,
   allowed: readonly T[],
@@ -100,6 +108,7 @@ export const rulesCommand: Command = {
     io.stdout(
       [
         '',
+        ...[...new Set(p.engines.map((e) => e.type))].map((t) => `Note: ${ENGINE_NOTES[t]}.`),
         'Next steps:',
         `  promtool check config ${d}/prometheus.yml && (cd ${d}/rules && promtool test rules inferwatch.test.yml)`,
         `  amtool check-config ${d}/alertmanager.yml`,
