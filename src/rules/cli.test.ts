@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse } from 'yaml'
 import { main } from '../cli/index.js'
+import { REPO_ROOT } from '../testing/index.js'
 
 async function run(argv: string[], cwd: string) {
   let stdout = ''
@@ -99,4 +100,14 @@ test('inferwatch rules: usage, config and output errors', async (t) => {
   const badOut = await run(['rules', '--out', 'file'], dir)
   assert.equal(badOut.code, 1)
   assert.match(badOut.stderr, /error\[RULES_OUT_DIR\]: cannot write .*file\/prometheus\.yml/)
+})
+
+test('inferwatch rules --help is pinned (UPDATE_GOLDEN=1 rewrites it)', async () => {
+  const r = await run(['rules', '--help'], tmpdir())
+  assert.equal(r.code, 0)
+  const golden = join(REPO_ROOT, 'src/rules/testdata/golden/rules-help.txt.golden')
+  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(golden)) writeFileSync(golden, r.stdout)
+  assert.equal(r.stdout, readFileSync(golden, 'utf8'))
+  assert.match(r.stdout, /--out DIR/)
+  assert.match(r.stdout, /-\/reload/)
 })

@@ -72,7 +72,7 @@ export const rulesCommand: Command = {
     'inferwatch rules --out ./monitoring --engine sglang --upstream http://127.0.0.1:30000 --lang en',
   ],
   details:
-    'Point Prometheus at DIR/prometheus.yml (it loads DIR/rules/inferwatch.rules.yml) and Alertmanager at DIR/alertmanager.yml. After regenerating, reload in place: curl -X POST http://127.0.0.1:9090/-/reload (needs --web.enable-lifecycle) or send SIGHUP to the Prometheus process; restarting or killall loses nothing but alert state, reloading loses nothing at all.',
+    'Point Prometheus at DIR/prometheus.yml (it loads DIR/rules/inferwatch.rules.yml) and Alertmanager at DIR/alertmanager.yml. After regenerating, reload in place: curl -X POST http://127.0.0.1:9090/-/reload (needs --web.enable-lifecycle) or send SIGHUP to the Prometheus process. Never killall: a restart drops pending alert state and misses scrapes while down; a reload keeps both.',
   async run(args, io) {
     const out = stringOpt(args, 'out')
     if (!out) {
