@@ -259,6 +259,13 @@ test('grafana and k8s: valid documents that use only recorded llm:* names', asyn
     text('k8s/prometheus-rule.yaml'),
     /by \(namespace, job, instance, engine, model\)/,
   )
+  // The PrometheusRule's groups are a valid rule file for promtool.
+  const spec = (parse(text('k8s/prometheus-rule.yaml')) as { spec: unknown }).spec
+  const dir = tmp(t)
+  writeFileSync(join(dir, 'k8s.rules.yml'), JSON.stringify(spec))
+  const check = await runPromTool('promtool', ['check', 'rules', 'k8s.rules.yml'], dir)
+  assert.equal(check.code, 0, check.output)
+  assert.match(check.output, /SUCCESS: \d+ rules found/)
 })
 
 test('warns when the GPU-memory threshold sits at vLLM gpu_memory_utilization', () => {
