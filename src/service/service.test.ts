@@ -110,3 +110,36 @@ test('the admin token from the config guards /metrics; a taken port fails cleanl
     code: 'PROXY_LISTEN_FAILED',
   })
 })
+
+test('close() drains an in-flight stream while /metrics stays up, then stops everything', async (t) => {
+  const engine = await startScriptedEngine({ firstTokenMs: 20, interTokenMs: 40, outputTokens: 8 })
+  t.after(() => engine.close())
+  const config = parseConfig({
+    upstream: engine.url,
+    listen: '127.0.0.1:0',
+    admin: '127.0.0.1:0',
+    gpu: { enabled: false },
+    proxy: { drainTimeoutMs: 5000 },
+  })
+  const service = await startProxyService(config, { meter: modelsMeter() })
+  const stream = fetch(`${service.proxyUrl}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      model: 'qwen3-4b-instruct-2507',
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+      max_tokens: 8,
+    }),
+  }).then((r) => r.text())
+  while (service.proxy.inFlight() === 0) await new Promise((r) => setTimeout(r, 5))
+  const closing = service.close()
+  const during = await fetch(`${service.adminUrl}/metrics`)
+  assert.equal(during.status, 200, '/metrics is served while draining')
+  await during.text()
+  const text = await stream
+  assert.match(text, /data: \[DONE\]\n\n$/)
+  await closing
+  await assert.rejects(fetch(`${service.adminUrl}/healthz`))
+  await assert.rejects(fetch(`${service.proxyUrl}/v1/models`))
+})
