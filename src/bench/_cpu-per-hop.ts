@@ -1,4 +1,4 @@
-// Lane 5: CPU per proxied request, measured in one process (client, stub and proxy together) so the
+// Lane 6: CPU per proxied request, measured in one process (client, stub and proxy together) so the
 // difference between targets is what each proxy hop costs. Best of `reps` runs: on a shared machine
 // the minimum is the least disturbed. Targets: a bare Node pipe proxy, inferwatch's transport
 // alone, and inferwatch's transport with the real meter.

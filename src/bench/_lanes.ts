@@ -169,3 +169,52 @@ export async function measureLargePrompt(
   for (const a of agents) a.destroy()
   return out
 }
+
+/** Lane 5: `streams` concurrent slow streams; `sample()` runs once every stream has its first
+ * chunk (the proxy then holds them all), and its result is returned. */
+export async function holdManyStreams<T>(
+  target: Target,
+  streams: number,
+  sample: () => T,
+): Promise<{ value: T; ok: number }> {
+  const agent = agentFor(streams)
+  const url = new URL(target.url)
+  let started = 0
+  let release: () => void = () => {}
+  const allStarted = new Promise<void>((r) => {
+    release = r
+  })
+  const runs = Array.from(
+    { length: streams },
+    () =>
+      new Promise<boolean>((resolve) => {
+        const req = request(
+          {
+            hostname: url.hostname,
+            port: url.port,
+            method: 'POST',
+            path: '/v1/chat/completions?slow',
+            agent,
+            headers: { 'content-type': 'application/json', 'content-length': STREAM_CHAT.length },
+          },
+          (res) => {
+            res.once('data', () => {
+              started += 1
+              if (started === streams) release()
+            })
+            res.resume()
+            res.on('end', () => resolve(res.statusCode === 200))
+            res.on('error', () => resolve(false))
+          },
+        )
+        req.on('error', () => resolve(false))
+        req.end(STREAM_CHAT)
+      }),
+  )
+  const timeout = new Promise<void>((r) => setTimeout(r, 20_000).unref())
+  await Promise.race([allStarted, timeout])
+  const value = sample()
+  const results = await Promise.all(runs)
+  agent.destroy()
+  return { value, ok: results.filter(Boolean).length }
+}

@@ -1,6 +1,7 @@
 // The fast upstream stub for the proxy benchmark, run as its own process so it does not share an
 // event loop with the measuring client. Prints its port on stdout, then serves until killed.
 //   POST with `"stream":true` in the body: SSE, `deltas` chunks `gapMs` apart (first at once)
+//   ...and the path ends with `?slow`: three deltas a second apart (many concurrent streams)
 //   ...and the path ends with `?once`: one delta and [DONE] at once (time-to-first-token lanes)
 //   anything else: a small chat.completion JSON
 // Query parameters of the path are not parsed (the hot path stays trivial).
@@ -46,6 +47,20 @@ const server = createServer((req, res) => {
       return
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+    if (req.url?.endsWith('?slow')) {
+      // Many long-lived streams (RSS lane): a delta at once, then one a second, three in all.
+      let n = 1
+      res.write(delta(0))
+      const slow = setInterval(() => {
+        if (n < 3) res.write(delta(n++))
+        else {
+          clearInterval(slow)
+          res.end(DONE)
+        }
+      }, 1000)
+      res.on('close', () => clearInterval(slow))
+      return
+    }
     if (req.url?.endsWith('?once')) {
       res.write(delta(0))
       res.end(DONE)

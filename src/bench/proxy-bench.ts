@@ -17,6 +17,7 @@ import {
 } from './_children.js'
 import { measureCpuPerHop } from './_cpu-per-hop.js'
 import {
+  holdManyStreams,
   largeChatBody,
   measureLargePrompt,
   measureLatency,
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
         largeN: 6,
         hopN: 1000,
         hopReps: 2,
+        manyStreams: 300,
       }
     : {
         latencyN: 2000,
@@ -78,6 +80,7 @@ async function main(): Promise<void> {
         largeN: 20,
         hopN: 3000,
         hopReps: 4,
+        manyStreams: 1000,
       }
   const nginxPath = which('nginx', ['/usr/sbin', '/usr/bin', '/usr/local/sbin'])
   const wrkPath = which('wrk', ['/usr/bin', '/usr/local/bin'])
@@ -100,6 +103,13 @@ async function main(): Promise<void> {
       { name: 'inferwatch', url: iw.url },
     ]
 
+    const pidOf: Record<Target['name'], number> = {
+      direct: stub.child.pid,
+      nginx: nginx.child.pid,
+      'node-pipe': pipe.child.pid,
+      inferwatch: iw.child.pid,
+    }
+
     log(`lane 1: added latency, concurrency 1, ${plan.latencyN} requests per target`)
     const lat = await measureLatency(targets, plan.latencyN, plan.warmup)
     const q = (name: string, p: number) => percentile(lat.get(name) ?? [], p)
@@ -116,12 +126,7 @@ async function main(): Promise<void> {
     const rss = new Map<string, number>()
     const cpuUsPerRequest = new Map<string, number>()
     for (const t of targets) {
-      const pid = {
-        direct: stub.child.pid,
-        nginx: nginx.child.pid,
-        'node-pipe': pipe.child.pid,
-        inferwatch: iw.child.pid,
-      }[t.name]
+      const pid = pidOf[t.name]
       // CPU time is what the proxy process itself burnt: unlike wall time, it is not inflated when
       // the shared machine's other load takes the cores away.
       const cpuBefore = cpuSeconds(pid)
@@ -139,12 +144,22 @@ async function main(): Promise<void> {
       log(`  ${t.name}: ${wrk.get(t.name)?.requestsPerSec.toFixed(0)} req/s`)
     }
 
+    // Before lane 4: a 1 MB prompt makes the meter load the Qwen3 tokenizer (~175 MB by itself).
+    log(`lane 5: RSS holding ${plan.manyStreams} concurrent streams`)
+    const held = new Map<string, { rss: number; ok: number }>()
+    for (const t of targets) {
+      const pid = pidOf[t.name]
+      const r = await holdManyStreams(t, plan.manyStreams, () => rssBytes(pid))
+      held.set(t.name, { rss: r.value, ok: r.ok })
+    }
+
     log(`lane 4: ~1 MB chat prompt, ${plan.largeN} requests per target`)
     const big = largeChatBody(1024 * 1024)
     const lg = await measureLargePrompt(targets, plan.largeN, big)
+    const rssAfterLarge = new Map(targets.map((t) => [t.name as string, rssBytes(pidOf[t.name])]))
     const lq = (name: string, p: number) => percentile(lg.get(name) ?? [], p)
 
-    log(`lane 5: CPU per hop in one process, ${plan.hopReps}x${plan.hopN} requests per target`)
+    log(`lane 6: CPU per hop in one process, ${plan.hopReps}x${plan.hopN} requests per target`)
     const hop = await measureCpuPerHop(plan.hopN, plan.hopReps)
 
     const added = (f: (n: string) => number, n: 'nginx' | 'node-pipe' | 'inferwatch') =>
@@ -244,10 +259,38 @@ async function main(): Promise<void> {
       (n) => lq(n, 0.9),
       () => [true, 'reported'],
     )
+    const largeMb = (n: string) => `${((rssAfterLarge.get(n) ?? 0) / 1048576).toFixed(0)} MB`
+    rows.push({
+      lane: '4 RSS after the 1 MB prompts',
+      direct: `${largeMb('direct')} (stub)`,
+      nginx: largeMb('nginx'),
+      nodePipe: largeMb('node-pipe'),
+      inferwatch: `${largeMb('inferwatch')} (tokenizer loaded)`,
+      ratio: '',
+      target: 'reported',
+    })
+    const heldMb = (n: string) => {
+      const h = held.get(n)
+      return h
+        ? `${(h.rss / 1048576).toFixed(0)} MB${h.ok < plan.manyStreams ? ` (${h.ok} ok)` : ''}`
+        : 'n/a'
+    }
+    rows.push({
+      lane: `5 RSS holding ${plan.manyStreams} streams`,
+      direct: `${heldMb('direct')} (stub)`,
+      nginx: heldMb('nginx'),
+      nodePipe: heldMb('node-pipe'),
+      inferwatch: heldMb('inferwatch'),
+      ratio: '',
+      target:
+        plan.manyStreams === 1000
+          ? `<= 150 MB: ${verdict((held.get('inferwatch')?.rss ?? Number.POSITIVE_INFINITY) <= 150 * 1048576)}`
+          : 'reported',
+    })
     const us = (x: number | undefined) =>
       x === undefined || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(0)} µs`
     rows.push({
-      lane: '5 CPU per hop, one process (added µs)',
+      lane: '6 CPU per hop, one process (added µs)',
       direct: `${us(hop.direct)} (exchange)`,
       nginx: '—',
       nodePipe: `+${us(hop['node-pipe'])}`,
@@ -297,6 +340,8 @@ async function main(): Promise<void> {
           rssBytes: Object.fromEntries(rss),
           cpuUsPerRequest: Object.fromEntries(cpuUsPerRequest),
           cpuPerHopUs: hop,
+          manyStreams: Object.fromEntries(held),
+          rssAfterLargeBytes: Object.fromEntries(rssAfterLarge),
           largePromptTtftMs: dump(lg),
           largePromptBytes: big.length,
           rows,
