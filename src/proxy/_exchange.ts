@@ -222,7 +222,13 @@ export function forwardExchange(
     res.on('drain', () => r.resume())
     r.on('end', () => {
       if (first) firstWritten()
-      if (r.rawTrailers.length > 0) res.addTrailers(pairs(forwardableHeaders(r.rawTrailers)))
+      if (r.rawTrailers.length > 0) {
+        try {
+          res.addTrailers(pairs(forwardableHeaders(r.rawTrailers)))
+        } catch (err) {
+          ctx.logger.debug('upstream trailers dropped', { err })
+        }
+      }
       res.end()
     })
     r.on('close', () => {
