@@ -44,12 +44,13 @@ test('plan --json, usage errors and unknown profiles', async () => {
   assert.equal(bad.code, 2)
   assert.match(bad.err, /^error\[USAGE\]: --kv-cache-dtype must be auto or fp8/)
   const model = await run(['plan', '--model', 'gpt-5'])
-  assert.equal(model.code, 1)
+  assert.equal(model.code, 2)
   assert.match(
     model.err,
     /^error\[PLAN_UNKNOWN_MODEL\].*\nhint: use one of qwen3-4b-instruct-2507, /,
   )
   const gpu = await run(['plan', '--gpu', 'tpu'])
+  assert.equal(gpu.code, 2)
   assert.match(gpu.err, /^error\[PLAN_UNKNOWN_GPU\].*\nhint: use one of rtx-4090d, /)
   const num = await run(['plan', '--max-model-len', '12k'])
   assert.equal(num.code, 2)

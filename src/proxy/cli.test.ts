@@ -73,7 +73,7 @@ test('`inferwatch proxy` prints where it listens, forwards, and exits 0 on the s
 
 test('bad flags are clear errors with codes', async () => {
   for (const [argv, code, exit] of [
-    [['proxy', '--upstream', 'localhost:8000'], 'UPSTREAM_URL_INVALID', 1],
+    [['proxy', '--upstream', 'localhost:8000'], 'UPSTREAM_URL_INVALID', 2],
     [['proxy', '--upstream', 'http://127.0.0.1:1', '--upstream-timeout', 'soon'], 'USAGE', 2],
     [['proxy', '--upstream', 'http://127.0.0.1:1', '--listen', 'nope'], 'USAGE', 2],
   ] as const) {

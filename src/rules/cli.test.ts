@@ -67,7 +67,8 @@ test('inferwatch rules writes the files, says what it wrote and how to reload', 
 test('inferwatch rules warns about the GPU threshold at vLLM pre-allocation; config file thresholds', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'iw-rules-cli-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))
-  const warned = await run(['rules', '--out', join(dir, 'a')], dir)
+  writeFileSync(join(dir, 'vllm-default.yaml'), 'gpuMemoryUtilization: 0.92\n')
+  const warned = await run(['rules', '--out', join(dir, 'a'), '--config', 'vllm-default.yaml'], dir)
   assert.equal(warned.code, 0)
   assert.match(warned.stderr, /^warning: LLMGPUMemoryHigh .*0\.92.*fire all the time/m)
   writeFileSync(

@@ -108,17 +108,23 @@ export async function startProxyService(
         else logger.warn('upstream is not ready', { reason: r.reason })
       }
       wasUp = r.ok
+      // An engine that was not up at start is discovered as soon as it is, not a refresh later.
+      if (r.ok && discoveredOnce !== true && !discovering) void discover()
       return r
     }
     let discoveredOnce: boolean | undefined
+    let discovering = false
     const discover = async () => {
+      discovering = true
       try {
         const info = await discoverEngine(upstream, {
           timeoutMs: 3000,
           ...(deps.fetch ? { fetch: deps.fetch } : {}),
         })
         engineInfo.set(info)
-        meter.setServedModels(info.models, info.provider)
+        // While the engine loads it lists no models: keep the allowlist we had rather than
+        // labelling every request `other` until it is back.
+        if (info.models.length > 0) meter.setServedModels(info.models, info.provider)
         if (discoveredOnce !== true) {
           logger.info('engine discovered', {
             engine: info.provider,
@@ -130,6 +136,8 @@ export async function startProxyService(
       } catch (err) {
         if (discoveredOnce !== false) logger.warn('engine discovery failed; will retry', { err })
         discoveredOnce = false
+      } finally {
+        discovering = false
       }
     }
     const healthLoop = every(config.proxy.healthIntervalMs, checkHealth)
@@ -147,6 +155,7 @@ export async function startProxyService(
         intervalMs: config.gpu.intervalMs,
         timeoutMs: config.gpu.timeoutMs,
         processes: config.gpu.processes,
+        maxProcesses: config.gpu.maxProcesses,
         logger,
         ...(deps.execFile ? { execFile: deps.execFile } : {}),
       })

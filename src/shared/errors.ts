@@ -19,8 +19,18 @@ export function isAppError(err: unknown, code?: ErrorCode): err is AppError {
   return err instanceof AppError && (code === undefined || err.code === code)
 }
 
+/** Codes that mean the command line or config asked for something impossible. */
+const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
+  'USAGE',
+  'UPSTREAM_URL_INVALID',
+  'PLAN_UNKNOWN_MODEL',
+  'PLAN_UNKNOWN_GPU',
+])
+
 /** Exit code per design.md: 2 for usage and config errors, 1 for everything else. */
 export function exitCodeFor(err: unknown): number {
-  if (err instanceof AppError && (err.code === 'USAGE' || err.code.startsWith('CONFIG_'))) return 2
+  if (err instanceof AppError && (USAGE_CODES.has(err.code) || err.code.startsWith('CONFIG_'))) {
+    return 2
+  }
   return 1
 }
