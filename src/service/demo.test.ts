@@ -40,5 +40,5 @@ test('demo traffic through the real meter gives a summary with every request met
   const summary = await renderMetricsSummary(service.registry)
   assert.match(summary, /^requests metered +9 \(chat 7, text_completion 2\)$/m)
   assert.match(summary, /^by error_type +\(ok\) 8, 400 1$/m)
-  assert.match(summary, /^TTFT p50 \/ p95 +\d+ ms/m)
+  assert.match(summary, /^TTFT p50 \/ p95 +\d+(\.\d+)? ms \/ \d+(\.\d+)? ms$/m)
 })
