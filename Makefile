@@ -32,6 +32,7 @@ lint: npm-deps
 	npx biome check .
 
 test: deps build
+	npx biome check .
 	node --enable-source-maps --test --test-concurrency=4 dist/
 
 demo: deps build

@@ -278,7 +278,9 @@ test('warns when the GPU-memory threshold sits at vLLM gpu_memory_utilization', 
   assert.deepEqual(checkRulesPlan(planRules(parseConfig({ gpuMemoryUtilization: 0.85 }))), [])
   assert.deepEqual(
     checkRulesPlan(
-      planRules(parseConfig({ gpuMemoryUtilization: 0.92, alerts: { gpuMemoryHigh: { ratio: 0.97 } } })),
+      planRules(
+        parseConfig({ gpuMemoryUtilization: 0.92, alerts: { gpuMemoryHigh: { ratio: 0.97 } } }),
+      ),
     ),
     [],
   )
