@@ -6,25 +6,8 @@ import { test } from 'node:test'
 import { z } from 'zod'
 import { main } from '../cli/main.js'
 import { startFakeEngine, vllmRoutes } from '../engines/fake-engine.js'
-import { createLogger } from '../shared/index.js'
+import { captureIo as io } from '../testing/cli-io.js'
 import { REPO_ROOT } from '../testing/index.js'
-
-function io() {
-  const out: string[] = []
-  const err: string[] = []
-  return {
-    out,
-    err,
-    io: {
-      stdout: (s: string) => void out.push(s),
-      stderr: (s: string) => void err.push(s),
-      env: {} as Record<string, string | undefined>,
-      cwd: process.cwd(),
-      signal: new AbortController().signal,
-      logger: createLogger(),
-    },
-  }
-}
 
 const reportSchema = z.object({
   ok: z.boolean(),

@@ -4,28 +4,11 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { main } from '../cli/index.js'
-import { createLogger } from '../shared/index.js'
+import { captureIo as io } from '../testing/cli-io.js'
 import { REPO_ROOT } from '../testing/index.js'
 import { assertGolden, createStandIn } from './_stand-in.js'
 
 const TESTDATA = join(REPO_ROOT, 'src/gpu/testdata')
-
-function io(signal = new AbortController().signal) {
-  const out: string[] = []
-  const err: string[] = []
-  return {
-    out,
-    err,
-    io: {
-      stdout: (s: string) => out.push(s),
-      stderr: (s: string) => err.push(s),
-      env: {},
-      cwd: REPO_ROOT,
-      signal,
-      logger: createLogger(),
-    },
-  }
-}
 
 test('gpu --once prints a table per GPU with processes; --json the snapshot', async (t) => {
   const smi = await createStandIn({

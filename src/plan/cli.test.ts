@@ -1,26 +1,11 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { main } from '../cli/index.js'
 import { assertGolden } from '../gpu/_stand-in.js'
-import { createLogger } from '../shared/index.js'
+import { runCli as run } from '../testing/cli-io.js'
 import { REPO_ROOT } from '../testing/index.js'
 
 const GOLDEN = join(REPO_ROOT, 'src/plan/testdata/golden')
-
-async function run(argv: string[]) {
-  const out: string[] = []
-  const err: string[] = []
-  const code = await main(argv, {
-    stdout: (s) => out.push(s),
-    stderr: (s) => err.push(s),
-    env: {},
-    cwd: REPO_ROOT,
-    signal: new AbortController().signal,
-    logger: createLogger(),
-  })
-  return { code, out: out.join(''), err: err.join('') }
-}
 
 test('plan --help and the default table are pinned', async () => {
   const help = await run(['plan', '--help'])

@@ -3,26 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { main } from '../cli/main.js'
-import { createLogger } from '../shared/index.js'
+import { captureIo as io } from '../testing/cli-io.js'
 import { REPO_ROOT } from '../testing/index.js'
 import { startScriptedEngine } from '../testing/scripted-engine.js'
-
-function io(signal = new AbortController().signal) {
-  const out: string[] = []
-  const err: string[] = []
-  return {
-    out,
-    err,
-    io: {
-      stdout: (s: string) => out.push(s),
-      stderr: (s: string) => err.push(s),
-      env: {},
-      cwd: REPO_ROOT,
-      signal,
-      logger: createLogger(),
-    },
-  }
-}
 
 test('`inferwatch proxy --help` matches the golden file', async () => {
   const golden = join(REPO_ROOT, 'src/proxy/testdata/proxy-help.golden.txt')
