@@ -31,9 +31,10 @@ build: npm-deps
 lint: npm-deps
 	npx biome check .
 
+# Test files are listed explicitly: Node 20 takes a directory, Node 22+ only files or globs.
 test: deps build
 	npx biome check .
-	node --enable-source-maps --test --test-concurrency=4 dist/
+	node --enable-source-maps --test --test-concurrency=4 $$(find dist -name '*.test.js' | sort)
 
 demo: deps build
 	node dist/cli/bin.js demo
