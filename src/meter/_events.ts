@@ -24,15 +24,15 @@ const count = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined
 const str = (v: unknown): string => (typeof v === 'string' ? v : '')
 
-function facts(shape: ResponseShape, partial: Partial<ResponseFacts> = {}): ResponseFacts {
+// Field by field: an object spread that overrides a key takes V8's slow path (µs per event).
+function facts(shape: ResponseShape, p: Partial<ResponseFacts> = {}): ResponseFacts {
   return {
     shape,
-    content: false,
-    text: '',
-    cumulativeText: undefined,
-    promptTokens: undefined,
-    outputTokens: undefined,
-    ...partial,
+    content: p.content ?? false,
+    text: p.text ?? '',
+    cumulativeText: p.cumulativeText,
+    promptTokens: p.promptTokens,
+    outputTokens: p.outputTokens,
   }
 }
 

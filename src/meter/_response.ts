@@ -86,7 +86,9 @@ export class ResponseReader {
     }
     if (this.lastBig) {
       // Already counted as a content event when it passed.
-      this.apply({ ...readResponseObject(parseJson(this.lastBig)), content: false }, atMs)
+      const f = readResponseObject(parseJson(this.lastBig))
+      f.content = false
+      this.apply(f, atMs)
       this.lastBig = undefined
     }
   }

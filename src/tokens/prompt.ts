@@ -80,42 +80,41 @@ export function analyzePromptBody(
   if (!json || !pathDialect) return undefined
   const model = typeof json.model === 'string' ? json.model : undefined
   const stream = json.stream === true
-  const base = { model, stream, includeUsage: false }
+  // Built field by field: an object spread that overrides a spread key takes V8's slow path
+  // (~6 µs per request here).
+  const result = (
+    dialect: Dialect,
+    p: Pick<PromptAnalysis, 'promptText' | 'promptIdCount'>,
+    streamed = stream,
+    includeUsage = false,
+  ): PromptAnalysis => ({
+    dialect,
+    model,
+    stream: streamed,
+    includeUsage,
+    promptText: p.promptText,
+    promptIdCount: p.promptIdCount,
+  })
+  const usage = () => stream && asObject(json.stream_options)?.include_usage === true
   switch (pathDialect) {
     case 'openai-chat': {
       const messages = parseChatMessages(json.messages)
       const tools = Array.isArray(json.tools) ? json.tools : undefined
-      return {
-        ...base,
-        dialect: pathDialect,
-        includeUsage: stream && asObject(json.stream_options)?.include_usage === true,
-        promptText: messages ? renderChatPrompt(messages, tools) : undefined,
-        promptIdCount: undefined,
-      }
+      const promptText = messages ? renderChatPrompt(messages, tools) : undefined
+      return result(pathDialect, { promptText, promptIdCount: undefined }, stream, usage())
     }
     case 'openai-completions':
-      return {
-        ...base,
-        dialect: pathDialect,
-        includeUsage: stream && asObject(json.stream_options)?.include_usage === true,
-        ...promptOf(json.prompt),
-      }
+      return result(pathDialect, promptOf(json.prompt), stream, usage())
     case 'llamacpp-completion':
-      return { ...base, dialect: pathDialect, ...promptOf(json.prompt) }
+      return result(pathDialect, promptOf(json.prompt))
     default: {
       // /generate and /generate_stream: the body shape decides (engines.md §1.5, §2, §3).
       if (path === '/generate_stream' || json.inputs !== undefined)
-        return {
-          ...base,
-          dialect: 'tgi-generate',
-          stream: path === '/generate_stream',
-          ...promptOf(json.inputs),
-        }
+        return result('tgi-generate', promptOf(json.inputs), path === '/generate_stream')
       if (json.text !== undefined || json.input_ids !== undefined)
-        return { ...base, dialect: 'sglang-generate', ...promptOf(json.text ?? json.input_ids) }
-      if (json.prompt !== undefined)
-        return { ...base, dialect: 'vllm-generate', ...promptOf(json.prompt) }
-      return { ...base, dialect: pathDialect, promptText: undefined, promptIdCount: undefined }
+        return result('sglang-generate', promptOf(json.text ?? json.input_ids))
+      if (json.prompt !== undefined) return result('vllm-generate', promptOf(json.prompt))
+      return result(pathDialect, { promptText: undefined, promptIdCount: undefined })
     }
   }
 }
