@@ -92,15 +92,15 @@ export function startExchange(
   let analysisPending = false
   let labels = { gen_ai_request_model: 'unknown', context_class: 'unknown' as ContextClass }
   let ended = false
-  metrics.inFlight.inc(labels)
+  metrics.inFlight.inc(labels.gen_ai_request_model, labels.context_class)
 
   const response = new ResponseReader(ctx.maxBufferedBytes)
 
   const relabel = (model: string, cls: ContextClass) => {
     if (ended || (model === labels.gen_ai_request_model && cls === labels.context_class)) return
-    metrics.inFlight.dec(labels)
+    metrics.inFlight.dec(labels.gen_ai_request_model, labels.context_class)
     labels = { gen_ai_request_model: model, context_class: cls }
-    metrics.inFlight.inc(labels)
+    metrics.inFlight.inc(model, cls)
   }
 
   const classNow = (a: Analysis): ContextClass =>
@@ -193,7 +193,7 @@ export function startExchange(
     end(outcome) {
       if (ended) return
       try {
-        metrics.inFlight.dec(labels)
+        metrics.inFlight.dec(labels.gen_ai_request_model, labels.context_class)
         ended = true
         finishSync(outcome)
       } catch (err) {
@@ -282,7 +282,7 @@ export function startExchange(
     const op = OPERATION[dialect]
     const model = ctx.modelLabel(a?.model)
     // Literals, not `{ ...base, x }`: V8 spreads take ~1 µs each on this path.
-    metrics.duration(
+    metrics.duration.observe(
       {
         gen_ai_operation_name: op,
         gen_ai_request_model: model,
@@ -300,12 +300,12 @@ export function startExchange(
       context_class: cls,
     }
     if (ttftS !== undefined) {
-      metrics.ttft(base, ttftS)
+      metrics.ttft.observe(base, ttftS)
       if (outputTokens !== undefined && outputTokens > 1)
-        metrics.tpot(base, Math.max(0, durationS - ttftS) / (outputTokens - 1))
+        metrics.tpot.observe(base, Math.max(0, durationS - ttftS) / (outputTokens - 1))
     }
     const tokens = (type: 'input' | 'output', n: number) =>
-      metrics.tokens(
+      metrics.tokens.observe(
         {
           gen_ai_operation_name: op,
           gen_ai_request_model: model,

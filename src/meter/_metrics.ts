@@ -1,7 +1,8 @@
 // The per-request metrics of design.md "Metric contract", named as the OTel GenAI semantic
 // conventions render in Prometheus (shared/research/gateways.md §3: gen_ai.server.request.duration
 // -> gen_ai_server_request_duration_seconds, gen_ai.client.token.usage -> gen_ai_client_token_usage).
-import { Gauge, Histogram, type LabelValues, type Registry } from 'prom-client'
+import { Gauge, type Registry } from 'prom-client'
+import { FastHistogram } from './_histogram.js'
 
 /** Durations and TTFT: 1 ms up to 20 min — resolves 5 ms TTFTs and 10-minute long-context
  * requests (design.md), and has the common SLO points (0.5, 1, 2, 2.5, 5 s) as boundaries. */
@@ -43,91 +44,78 @@ const BASE = [
 
 type Base = (typeof BASE)[number]
 
-/** observe() on the labelled child for these label values (cached per value tuple). */
-export type Observe<T extends string> = (labels: LabelValues<T>, value: number) => void
-
-export interface MeterMetrics {
-  duration: Observe<Base | 'error_type'>
-  ttft: Observe<Base>
-  tpot: Observe<Base>
-  tokens: Observe<Base | 'gen_ai_token_type'>
-  inFlight: Gauge<'gen_ai_request_model' | 'context_class'>
+/** LLM requests in flight, counted here and read into the gauge at scrape time (a prom-client
+ * inc/dec validates and hashes labels: four of them per request). */
+export interface InFlight {
+  inc(model: string, cls: string): void
+  dec(model: string, cls: string): void
 }
 
-/**
- * prom-client's observe(labels, v) validates and hashes the labels on every call (~6 µs); its
- * labelled child skips part of that (~1.6 µs). Children are cached by their label values, which are
- * bounded (see meter.ts), and the meter's histograms are never reset, so a child never goes stale.
- */
-function cachedObserve<T extends string>(h: Histogram<T>, names: readonly T[]): Observe<T> {
-  const children = new Map<string, Histogram.Internal<T>>()
-  return (labels, value) => {
-    let key = ''
-    for (const n of names) key += `${labels[n]}\u0000`
-    let child = children.get(key)
-    if (!child) {
-      child = h.labels(labels)
-      children.set(key, child)
-    }
-    child.observe(value)
-  }
+export interface MeterMetrics {
+  duration: FastHistogram<Base | 'error_type'>
+  ttft: FastHistogram<Base>
+  tpot: FastHistogram<Base>
+  tokens: FastHistogram<Base | 'gen_ai_token_type'>
+  inFlight: InFlight
 }
 
 export function registerMeterMetrics(registry: Registry, classes: ContextClasses): MeterMetrics {
-  const registers = [registry]
-  const durationNames = [...BASE, 'error_type'] as const
-  const tokenNames = [...BASE, 'gen_ai_token_type'] as const
-  const duration = cachedObserve(
-    new Histogram({
-      name: 'gen_ai_server_request_duration_seconds',
-      help: 'LLM request duration, arrival at the proxy to the last byte (or the failure).',
-      labelNames: durationNames,
-      buckets: LATENCY_BUCKETS_SECONDS,
-      registers,
-    }),
-    durationNames,
-  )
-  const ttft = cachedObserve(
-    new Histogram({
-      name: 'gen_ai_server_time_to_first_token_seconds',
-      help: 'Time from arrival to the first response chunk carrying generated content (streamed successes).',
-      labelNames: [...BASE],
-      buckets: LATENCY_BUCKETS_SECONDS,
-      registers,
-    }),
-    BASE,
-  )
-  const tpot = cachedObserve(
-    new Histogram({
-      name: 'gen_ai_server_time_per_output_token_seconds',
-      help: 'Time per output token after the first: (duration - TTFT) / (output tokens - 1), streamed successes.',
-      labelNames: [...BASE],
-      buckets: TPOT_BUCKETS_SECONDS,
-      registers,
-    }),
-    BASE,
-  )
-  const tokens = cachedObserve(
-    new Histogram({
-      name: 'gen_ai_client_token_usage',
-      help: 'Tokens per successful request: input (prompt) and output; the engine count when reported.',
-      labelNames: tokenNames,
-      buckets: tokenBuckets(classes),
-      registers,
-    }),
-    tokenNames,
-  )
-  return {
-    duration,
-    ttft,
-    tpot,
-    tokens,
-    inFlight: new Gauge({
-      name: 'inferwatch_requests_in_flight',
-      // design.md's table says "model": its legend makes that gen_ai_request_model.
-      help: 'LLM requests in flight through the proxy, by model and context class (unknown while being worked out).',
-      labelNames: ['gen_ai_request_model', 'context_class'],
-      registers,
-    }),
+  // model -> class -> count, in first-seen order (the order prom-client lists the series in).
+  const counts = new Map<string, Map<string, number>>()
+  const add = (model: string, cls: string, d: number) => {
+    let byClass = counts.get(model)
+    if (!byClass) {
+      byClass = new Map()
+      counts.set(model, byClass)
+    }
+    byClass.set(cls, (byClass.get(cls) ?? 0) + d)
   }
+  const metrics: MeterMetrics = {
+    duration: new FastHistogram(
+      'gen_ai_server_request_duration_seconds',
+      'LLM request duration, arrival at the proxy to the last byte (or the failure).',
+      [...BASE, 'error_type'],
+      LATENCY_BUCKETS_SECONDS,
+      registry,
+    ),
+    ttft: new FastHistogram(
+      'gen_ai_server_time_to_first_token_seconds',
+      'Time from arrival to the first response chunk carrying generated content (streamed successes).',
+      BASE,
+      LATENCY_BUCKETS_SECONDS,
+      registry,
+    ),
+    tpot: new FastHistogram(
+      'gen_ai_server_time_per_output_token_seconds',
+      'Time per output token after the first: (duration - TTFT) / (output tokens - 1), streamed successes.',
+      BASE,
+      TPOT_BUCKETS_SECONDS,
+      registry,
+    ),
+    tokens: new FastHistogram(
+      'gen_ai_client_token_usage',
+      'Tokens per successful request: input (prompt) and output; the engine count when reported.',
+      [...BASE, 'gen_ai_token_type'],
+      tokenBuckets(classes),
+      registry,
+    ),
+    inFlight: {
+      inc: (model, cls) => add(model, cls, 1),
+      dec: (model, cls) => add(model, cls, -1),
+    },
+  }
+  // Registered last: the registry renders metrics in registration order.
+  new Gauge({
+    name: 'inferwatch_requests_in_flight',
+    // design.md's table says "model": its legend makes that gen_ai_request_model.
+    help: 'LLM requests in flight through the proxy, by model and context class (unknown while being worked out).',
+    labelNames: ['gen_ai_request_model', 'context_class'],
+    registers: [registry],
+    collect() {
+      for (const [model, byClass] of counts)
+        for (const [cls, n] of byClass)
+          this.set({ gen_ai_request_model: model, context_class: cls }, n)
+    },
+  })
+  return metrics
 }
