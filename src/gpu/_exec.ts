@@ -46,7 +46,7 @@ export const nodeExecFile: ExecFileFn = (file, args, options) =>
   })
 
 const HINT_MISSING =
-  'install the NVIDIA driver utilities (nvidia-smi), pass --nvidia-smi PATH / set gpu.nvidiaSmiPath, or set gpu.enabled: false on hosts without a GPU'
+  'install the NVIDIA driver utilities (nvidia-smi), set gpu.nvidiaSmiPath in the config (`inferwatch gpu --nvidia-smi PATH` by hand), or set gpu.enabled: false on hosts without a GPU'
 const HINT_FAILING =
   'run the same command by hand; "couldn\'t communicate with the NVIDIA driver" means the driver is not loaded or does not match the installed utilities (reboot or reinstall the driver)'
 

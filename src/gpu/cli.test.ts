@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { main } from '../cli/index.js'
 import { captureIo as io } from '../testing/cli-io.js'
 import { REPO_ROOT } from '../testing/index.js'
@@ -85,4 +87,36 @@ test('gpu --config reads gpu.nvidiaSmiPath; a flag overrides it', async (t) => {
     1,
   )
   assert.match(b.err.join(''), /nvidia-smi not found: .*missing/)
+})
+
+/** Runs the built CLI as a user would (a real process), with the given PATH; never rejects. */
+function runBin(args: string[], path: string): Promise<{ code: number; out: string; err: string }> {
+  const bin = fileURLToPath(new URL('../cli/bin.js', import.meta.url))
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      { env: { PATH: path }, timeout: 20_000, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = typeof error?.code === 'number' ? error.code : error ? -1 : 0
+        resolve({ code, out: stdout, err: stderr })
+      },
+    )
+  })
+}
+
+test('the bin finds the stand-in nvidia-smi on PATH by default; exit 1 when PATH has none', async (t) => {
+  const smi = await createStandIn({ gpuOut: readFileSync(join(TESTDATA, 'two-gpus.csv'), 'utf8') })
+  t.after(() => smi.remove())
+  const found = await runBin(
+    ['gpu', '--once', '--json'],
+    `${smi.dir}${delimiter}${process.env.PATH ?? ''}`,
+  )
+  assert.equal(found.code, 0, found.err)
+  assert.equal(JSON.parse(found.out).gpus.length, 2)
+  assert.match(readFileSync(join(smi.dir, 'calls.log'), 'utf8'), /^--query-gpu=index,uuid,/)
+  const missing = await runBin(['gpu', '--once'], join(smi.dir, 'no-such-dir'))
+  assert.equal(missing.code, 1)
+  assert.equal(missing.out, '')
+  assert.match(missing.err, /^error\[GPU_SMI_FAILED\]: nvidia-smi not found: nvidia-smi\nhint: /)
 })

@@ -71,6 +71,19 @@ test('a max_model_len that fits is kept; concurrency follows the typical lengths
   assert.ok(r.decodeTokensPerSecondSingle > 100 && r.decodeTokensPerSecondSingle < 126)
 })
 
+test('a --max-model-len above the model max context is never suggested to vLLM', () => {
+  // Qwen3-4B (not 2507) has max_position_embeddings 40960; vLLM rejects a longer max_model_len.
+  const r = planCapacity({ model: 'qwen3-4b', maxModelLen: 60_000 })
+  assert.equal(r.model.maxContextTokens, 40_960)
+  assert.equal(r.maxModelLenFits, true)
+  assert.equal(r.suggestedMaxModelLen, 40_960)
+  assert.equal(r.vllmArgs[r.vllmArgs.indexOf('--max-model-len') + 1], '40960')
+  assert.ok(r.notes.some((n) => /above the model's max context .*40960.*rope scaling/.test(n)))
+  const within = planCapacity({ model: 'qwen3-4b', maxModelLen: 32_768 })
+  assert.equal(within.suggestedMaxModelLen, 32_768)
+  assert.ok(!within.notes.some((n) => /above the model's max context/.test(n)))
+})
+
 test('fits with fp8 is said; weights that do not fit give no vLLM line', () => {
   const r = planCapacity({ maxModelLen: 131_072 })
   assert.equal(r.maxModelLenFits, false)

@@ -151,8 +151,11 @@ export function planCapacity(input: PlanInput = {}): PlanResult {
   const maxModelLenKvBytes = blocksPer(maxModelLen) * BLOCK_SIZE_TOKENS * kvBytesPerToken
   const maxModelLenFits = blocks > 0 && blocksPer(maxModelLen) <= blocks
   const maxModelLenFitsWithFp8 = blocksPer(maxModelLen) <= blocksFor(kvCacheBytes, perTokenAt(1))
+  // vLLM rejects a --max-model-len above the config's max_position_embeddings ("User-specified
+  // max_model_len ... is greater than the derived max_model_len") unless rope scaling is configured.
+  const overModelMax = maxModelLen > model.maxContextTokens
   const suggestedMaxModelLen = maxModelLenFits
-    ? maxModelLen
+    ? Math.min(maxModelLen, model.maxContextTokens)
     : Math.min(model.maxContextTokens, Math.floor(kvTokenBudget / 1024) * 1024 || kvTokenBudget)
   const concurrentRequests = Math.floor(blocks / blocksPer(promptTokens + outputTokens))
 
@@ -186,6 +189,11 @@ export function planCapacity(input: PlanInput = {}): PlanResult {
             : `, not even with fp8 KV (${gib(maxModelLenKvBytes / 2)})`
       notes.push(
         `one ${maxModelLen}-token request needs ${gib(maxModelLenKvBytes)} of KV cache but only ${gib(kvCacheBytes)} is left${fp8}: vLLM refuses to start with this max_model_len, so pass --max-model-len ${suggestedMaxModelLen}`,
+      )
+    }
+    if (overModelMax) {
+      notes.push(
+        `--max-model-len ${maxModelLen} is above the model's max context (max_position_embeddings ${model.maxContextTokens}): vLLM refuses to start unless rope scaling (YaRN) is configured, so pass --max-model-len ${suggestedMaxModelLen}`,
       )
     }
     if (concurrentRequests < 1) {
