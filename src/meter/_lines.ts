@@ -74,7 +74,9 @@ export class LineSplitter {
   }
 }
 
-const DATA = Buffer.from('data')
+const D = 0x64
+const A = 0x61
+const T = 0x74
 const BOM = Buffer.from([0xef, 0xbb, 0xbf])
 
 /** Parses an event stream; calls `onEvent` with each event's data (data lines joined by LF). */
@@ -112,7 +114,13 @@ export class SseParser {
     }
     if (line.length === 0) {
       if (this.hasData)
-        this.onEvent(this.overflow ? undefined : Buffer.concat(this.data, this.dataBytes))
+        this.onEvent(
+          this.overflow
+            ? undefined
+            : this.data.length === 1 // the usual single data line: no copy
+              ? (this.data[0] as Buffer)
+              : Buffer.concat(this.data, this.dataBytes),
+        )
       this.data = []
       this.dataBytes = 0
       this.hasData = false
@@ -120,7 +128,9 @@ export class SseParser {
       return
     }
     if (line[0] === 0x3a) return // ':' comment (llama.cpp pings)
-    if (!line.subarray(0, 4).equals(DATA)) return // event:, id:, retry: and unknown fields
+    // "data" compared in place (a subarray per line costs an allocation); event:, id:, retry: and
+    // unknown fields are skipped.
+    if (line.length < 4 || line[0] !== D || line[1] !== A || line[2] !== T || line[3] !== A) return
     let value: Buffer
     if (line.length === 4) value = line.subarray(4)
     else if (line[4] === 0x3a) value = line.subarray(line[5] === 0x20 ? 6 : 5)

@@ -95,12 +95,13 @@ export class ResponseReader {
 
   /** One SSE event's data or one NDJSON line. */
   private onData(data: Buffer | undefined): void {
-    if (data === undefined || data.length === 0 || data.equals(DONE)) return
+    if (data === undefined || data.length === 0 || (data.length === 6 && data.equals(DONE))) return
     if (data.length <= PARSE_AS_THEY_PASS_BYTES || this.firstContentAtMs === undefined) {
       this.apply(readResponseObject(parseJson(data)), this.chunkAtMs)
     } else {
       this.contentEvents++ // large only because it carries (cumulative) text
-      this.lastBig = data
+      // A copy: `data` may be a view into a much larger socket buffer, kept until the end.
+      this.lastBig = Buffer.from(data)
     }
   }
 
