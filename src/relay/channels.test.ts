@@ -118,7 +118,8 @@ test('routing by severity, model and receiver; sendResolved: false', async (t) =
   const pager = await startFakeWebhook({ now: clock.now })
   const qwen = await startFakeWecom({ now: clock.now })
   const other = await startFakeWecom({ now: clock.now })
-  t.after(() => Promise.all([pager.close(), qwen.close(), other.close()]))
+  const dotted = await startFakeWecom({ now: clock.now })
+  t.after(() => Promise.all([pager.close(), qwen.close(), other.close(), dotted.close()]))
   const { hook } = startHook(
     {
       channels: [
@@ -132,6 +133,8 @@ test('routing by severity, model and receiver; sendResolved: false', async (t) =
         },
         { name: 'qwen', type: 'wecom', url: qwen.url, matchRe: { model: 'Qwen/.*' } },
         { name: 'other', type: 'wecom', url: other.url, match: { receiver: 'someone-else' } },
+        // Alertmanager QuoteMeta-escapes the receiver ("llm\\.pager" on the wire, alerting.md §1.1).
+        { name: 'dotted', type: 'wecom', url: dotted.url, match: { receiver: 'llm.pager' } },
       ],
     },
     {},
@@ -139,18 +142,64 @@ test('routing by severity, model and receiver; sendResolved: false', async (t) =
   )
   t.after(() => hook.close())
   const warn = await hook.deliver(localPayload('am025-firing-3-alerts.json'))
-  assert.deepEqual(warn.body.channels, { pager: 'skipped', qwen: 'delivered', other: 'skipped' })
+  assert.deepEqual(warn.body.channels, {
+    pager: 'skipped',
+    qwen: 'delivered',
+    other: 'skipped',
+    dotted: 'skipped',
+  })
   const crit = await hook.deliver(localPayload('am025-firing-zh-critical-single.json'))
-  assert.deepEqual(crit.body.channels, { pager: 'delivered', qwen: 'delivered', other: 'skipped' })
+  assert.deepEqual(crit.body.channels, {
+    pager: 'delivered',
+    qwen: 'delivered',
+    other: 'skipped',
+    dotted: 'skipped',
+  })
   const resolved = await hook.deliver(localPayload('am025b-resolved-escaped-receiver-long-zh.json'))
   assert.equal(
     resolved.body.channels?.pager,
     'skipped',
     'resolved not sent where sendResolved is false',
   )
+  assert.equal(resolved.body.channels?.dotted, 'delivered', 'receiver matched, unescaped')
+  assert.equal(dotted.accepted.length, 1)
   assert.equal(pager.accepted.length, 1)
   const sent = pager.accepted[0]?.json as { text: string; n: number }
   assert.equal(sent.n, 1)
   assert.match(sent.text, /LLMErrorBudgetBurnFast/, 'JSON body template rendered and valid')
   assert.equal(other.accepted.length, 0)
+})
+
+test('a security keyword the robot requires is written into every message, split parts included', async (t) => {
+  const clock = fakeClock()
+  const KW = '值班机器人'
+  const ding = await startFakeDingtalk({ keywords: [KW], now: clock.now })
+  const feishu = await startFakeFeishu({ keywords: [KW], now: clock.now })
+  t.after(() => Promise.all([ding.close(), feishu.close()]))
+  const { hook } = startHook(
+    {
+      channels: [
+        // A small maxBytes splits the long notification into several messages.
+        { name: 'ding', type: 'dingtalk', url: ding.url, keywords: [KW], maxBytes: 2500 },
+        { name: 'feishu', type: 'feishu', url: feishu.url, keywords: [KW], maxBytes: 3000 },
+      ],
+    },
+    {},
+    clock,
+  )
+  t.after(() => hook.close())
+  // Three alerts split over several messages; one long alert truncated to fit.
+  for (const file of [
+    'am025-firing-3-alerts.json',
+    'am025b-resolved-escaped-receiver-long-zh.json',
+  ]) {
+    const body = localPayload(file)
+    assert.ok(!body.includes(KW), 'the payload itself does not carry the keyword')
+    const r = await hook.deliver(body)
+    assert.deepEqual(r.body.channels, { ding: 'delivered', feishu: 'delivered' }, file)
+  }
+  for (const [name, f] of Object.entries({ ding, feishu })) {
+    assert.ok(f.accepted.length >= 3, `${name}: split into ${f.accepted.length} messages`)
+    assert.equal(f.requests.length, f.accepted.length, `${name}: nothing refused`)
+  }
 })

@@ -228,10 +228,14 @@ test('a permanent config error answers 2xx, is counted and logged with the fix, 
 })
 
 test('a burst never trips the rate limit: queued, coalesced, nothing dropped', async (t) => {
-  const { fake, hook } = await dingtalkSetup(t, { dedupeWindowMs: 0 })
+  const { fake, hook, registry } = await dingtalkSetup(t, { dedupeWindowMs: 0 })
   const bodies = Array.from({ length: 60 }, (_, i) => withGroup(FIRING, i))
-  const replies = await Promise.all(bodies.map((b) => hook.deliver(b)))
+  const depth = () => metricValue(registry, 'inferwatch_relay_queue_depth', { channel: 'ops' })
+  const pending = bodies.map((b) => hook.deliver(b))
+  assert.ok((await depth()) >= 50, `the burst waits in the queue: depth ${await depth()}`)
+  const replies = await Promise.all(pending)
   assert.ok(replies.every((r) => r.httpStatus === 200))
+  assert.equal(await depth(), 0, 'the queue drains')
   const codes = fake.requests.map((r) =>
     r.reply === 'reset' ? 'reset' : JSON.parse(r.reply.body).errcode,
   )
