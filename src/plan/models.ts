@@ -14,7 +14,7 @@ export interface ModelProfile {
   hiddenSize: number
   intermediateSize: number
   vocabSize: number
-  /** max_position_embeddings: the context the model was trained for. */
+  /** vLLM's derived max_model_len: max_position_embeddings, scaled by rope_scaling (YaRN). */
   maxContextTokens: number
   tiedEmbeddings: boolean
   experts: { count: number; perToken: number; intermediateSize: number } | null
@@ -44,7 +44,30 @@ const hfConfigSchema = z.object({
   num_experts_per_tok: z.int().positive().nullish(),
   moe_intermediate_size: z.int().positive().nullish(),
   quantization_config: z.unknown().optional(),
+  rope_scaling: z
+    .object({
+      rope_type: z.string().optional(),
+      type: z.string().optional(),
+      factor: z.number().positive().optional(),
+      original_max_position_embeddings: z.int().positive().optional(),
+    })
+    .nullish(),
 })
+
+/**
+ * The max_model_len vLLM derives from config.json (config.py _get_and_verify_max_len):
+ * max_position_embeddings, times the rope_scaling factor except for su/longrope/llama3/mrope;
+ * YaRN scales original_max_position_embeddings. A longer --max-model-len makes vLLM refuse to start.
+ */
+function derivedMaxContext(c: z.output<typeof hfConfigSchema>): number {
+  const base = c.max_position_embeddings ?? 4096
+  const rs = c.rope_scaling
+  const kind = rs?.rope_type ?? rs?.type
+  if (!rs?.factor || kind === undefined || ['su', 'longrope', 'llama3', 'mrope'].includes(kind))
+    return base
+  const from = kind === 'yarn' ? (rs.original_max_position_embeddings ?? base) : base
+  return Math.floor(from * rs.factor)
+}
 
 export type HfConfig = z.input<typeof hfConfigSchema>
 
@@ -97,7 +120,7 @@ export function modelFromHfConfig(
     hiddenSize: h,
     intermediateSize: c.intermediate_size,
     vocabSize: c.vocab_size,
-    maxContextTokens: c.max_position_embeddings ?? 4096,
+    maxContextTokens: derivedMaxContext(c),
     tiedEmbeddings: tied,
     experts,
     params: c.num_hidden_layers * (attention + mlp + norms) + embeddings,

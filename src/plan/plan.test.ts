@@ -145,6 +145,16 @@ test('--model config.json is parsed strictly and matches the built-in profile', 
   const builtIn = findModelProfile('qwen3-4b-instruct-2507')
   assert.equal(m.params, builtIn?.params)
   assert.equal(planCapacity({ model: m }).kvBytesPerToken, 147_456)
+  // Qwen3's documented YaRN setup: vLLM derives 32768 x 4 = 131072 and accepts that max_model_len.
+  const yarn = { type: 'yarn', factor: 4.0, original_max_position_embeddings: 32768 }
+  await writeFile(
+    path,
+    JSON.stringify({ ...config, max_position_embeddings: 40960, rope_scaling: yarn }),
+  )
+  const long = planCapacity({ model: resolveModel(path), gpu: 'h200', maxModelLen: 131_072 })
+  assert.equal(long.model.maxContextTokens, 131_072)
+  assert.equal(long.suggestedMaxModelLen, 131_072)
+  assert.ok(!long.notes.some((n) => /above the model's max context/.test(n)))
   await writeFile(path, JSON.stringify({ ...config, num_hidden_layers: '36' }))
   assert.throws(
     () => resolveModel(path),
