@@ -3,9 +3,12 @@ import { toYaml } from './rule-files.js'
 
 /**
  * alertmanager.yml: every alert to inferwatch's relay (/hooks/alertmanager), grouped by alertname,
- * model and instance; critical alerts wait less and repeat more often than warnings; warnings are
- * inhibited while LLMEngineDown fires (they are its symptoms), and a critical alert inhibits the
- * warning of the same name on the same target (the two LLMErrorBudgetBurn severities).
+ * model and instance; critical alerts wait less and repeat more often than warnings; warnings on
+ * an instance are inhibited while LLMEngineDown fires for that instance (they are its symptoms;
+ * a down engine scrape and the proxy's failed health probe each carry the instance their
+ * warnings come from), so one dead replica does not mute the healthy ones that take over its
+ * traffic; and a critical alert inhibits the warning of the same name on the same target (the
+ * two LLMErrorBudgetBurn severities).
  * Timing defaults and webhook semantics: alerting.md §1.2–1.3.
  */
 export function buildAlertmanagerConfig(plan: RulesPlan): Record<string, unknown> {
@@ -45,7 +48,11 @@ export function buildAlertmanagerConfig(plan: RulesPlan): Record<string, unknown
       ],
     },
     inhibit_rules: [
-      { source_matchers: ['alertname="LLMEngineDown"'], target_matchers: ['severity="warning"'] },
+      {
+        source_matchers: ['alertname="LLMEngineDown"'],
+        target_matchers: ['severity="warning"'],
+        equal: ['instance'],
+      },
       {
         source_matchers: ['severity="critical"'],
         target_matchers: ['severity="warning"'],

@@ -67,6 +67,20 @@ test('inferwatch rules warns about the GPU threshold at vLLM pre-allocation; con
   )
 })
 
+test('inferwatch rules warns when a non-vLLM engine would be scraped on the default vLLM port', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'iw-rules-cli-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  const r = await run(['rules', '--out', 'mon', '--engine', 'llamacpp'], dir)
+  assert.equal(r.code, 0, r.err)
+  assert.match(
+    r.err,
+    /^warning: prometheus\.yml scrapes llamacpp at 127\.0\.0\.1:8000, .*pass --upstream http:\/\/127\.0\.0\.1:8080 /m,
+  )
+  const vllm = await run(['rules', '--out', 'mon2'], dir)
+  assert.equal(vllm.code, 0, vllm.err)
+  assert.equal(vllm.err, '')
+})
+
 test('inferwatch rules: usage, config and output errors', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'iw-rules-cli-'))
   t.after(() => rmSync(dir, { recursive: true, force: true }))

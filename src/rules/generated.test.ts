@@ -225,6 +225,7 @@ test('alertmanager.yml: severity routes, group_by, relay webhook with bearer tok
   assert.deepEqual(inhibit[0], {
     source_matchers: ['alertname="LLMEngineDown"'],
     target_matchers: ['severity="warning"'],
+    equal: ['instance'],
   })
 })
 
@@ -250,9 +251,20 @@ test('grafana and k8s: valid documents that use only recorded llm:* names', asyn
     'PrometheusRule',
     'ServiceMonitor',
     'PodMonitor',
+    'ConfigMap',
     'Deployment',
     'Service',
   ])
+  // Proxy pods have no GPU: their mounted config turns the collector off, so
+  // inferwatch_gpu_collector_up 0 cannot keep InferwatchTargetMissing firing.
+  const [cm, deploy] = parseAllDocuments(text('k8s/proxy.yaml')).map((d) => d.toJS()) as [
+    { data: Record<string, string> },
+    { spec: { template: { spec: { containers: { args: string[] }[] } } } },
+  ]
+  const proxyConfig = parseConfig(parse(cm.data['inferwatch.yaml'] ?? '') as object)
+  assert.equal(proxyConfig.gpu.enabled, false)
+  const args = deploy.spec.template.spec.containers[0]?.args ?? []
+  assert.equal(args[args.indexOf('--config') + 1], '/etc/inferwatch/inferwatch.yaml')
   // Per Service across replicas: the PrometheusRule aggregates by namespace and job, not pod.
   assert.match(text('k8s/prometheus-rule.yaml'), /sum by \(namespace, job, engine, model\)/)
   assert.doesNotMatch(

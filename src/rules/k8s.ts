@@ -70,10 +70,23 @@ export function renderK8sMonitors(plan: RulesPlan): string {
   )
 }
 
+/** The proxy pods' inferwatch.yaml (ConfigMap `inferwatch`, mounted at /etc/inferwatch). */
+export const K8S_PROXY_CONFIG =
+  '# A proxy pod has no GPU: without this, the GPU collector exports\n' +
+  '# inferwatch_gpu_collector_up 0 and InferwatchTargetMissing fires for good. Watch the GPUs\n' +
+  '# where they are (dcgm-exporter, or `inferwatch gpu` on the GPU nodes).\n' +
+  'gpu:\n  enabled: false\n'
+
 /** An example proxy Deployment (2 replicas) + Service in front of an engine Service. */
 export function renderK8sProxy(plan: RulesPlan): string {
   const type = plan.engines[0]?.type ?? 'vllm'
   return docs(
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'inferwatch', labels: LABELS },
+      data: { 'inferwatch.yaml': K8S_PROXY_CONFIG },
+    },
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -97,7 +110,10 @@ export function renderK8sProxy(plan: RulesPlan): string {
                   '0.0.0.0:8080',
                   '--admin',
                   '0.0.0.0:9464',
+                  '--config',
+                  '/etc/inferwatch/inferwatch.yaml',
                 ],
+                volumeMounts: [{ name: 'config', mountPath: '/etc/inferwatch', readOnly: true }],
                 ports: [
                   { name: 'http', containerPort: 8080 },
                   { name: 'admin', containerPort: 9464 },
@@ -112,6 +128,7 @@ export function renderK8sProxy(plan: RulesPlan): string {
             ],
             // Streams get 30 s to finish on SIGTERM (proxy.drainTimeoutMs).
             terminationGracePeriodSeconds: 40,
+            volumes: [{ name: 'config', configMap: { name: 'inferwatch' } }],
           },
         },
       },

@@ -1,5 +1,5 @@
 import { relative, resolve } from 'node:path'
-import { loadConfig } from '../../config/index.js'
+import { loadConfig, parseConfig } from '../../config/index.js'
 import { type EngineType, writeRules } from '../../rules/index.js'
 import { AppError } from '../../shared/index.js'
 import { type Command, stringOpt } from '../command.js'
@@ -12,6 +12,14 @@ const ENGINE_NOTES: Record<EngineType, string> = {
   tgi: 'TGI serves /metrics on its API port (and on --prometheus-port, 9000, since v3.3); there is no --metrics-exporter flag',
   sglang: 'SGLang serves /metrics only when started with --enable-metrics',
   llamacpp: 'llama-server serves /metrics only when started with --metrics (otherwise 501)',
+}
+
+// Default API ports (engines.md §0): the default upstream is vLLM's 8000.
+const DEFAULT_PORTS: Record<EngineType, string> = {
+  vllm: '8000',
+  tgi: '3000 (80 in the Docker image)',
+  sglang: '30000',
+  llamacpp: '8080 (9931 in newer builds)',
 }
 
 function oneOf<T extends string>(
@@ -102,6 +110,19 @@ export const rulesCommand: Command = {
     }
     io.stdout(`Wrote ${result.files.length} files to ${rel(outDir)}:\n`)
     for (const f of result.files) io.stdout(`  ${rel(f)}\n`)
+    const only = result.plan.engines.length === 1 ? result.plan.engines[0] : undefined
+    if (
+      only &&
+      !upstream &&
+      only.type !== 'vllm' &&
+      !config.engines.length &&
+      config.upstream === parseConfig({}).upstream
+    ) {
+      const port = DEFAULT_PORTS[only.type].split(' ')[0]
+      result.warnings.push(
+        `prometheus.yml scrapes ${only.type} at ${only.targets[0]}, the default upstream (vLLM's port), but ${only.type} listens on ${DEFAULT_PORTS[only.type]} by default. If that is where it runs, pass --upstream http://127.0.0.1:${port} (or set upstream or engines in the config) and rerun.`,
+      )
+    }
     for (const w of result.warnings) io.stderr(`warning: ${w}\n`)
     const d = rel(outDir)
     const p = result.plan
