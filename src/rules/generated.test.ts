@@ -300,6 +300,17 @@ test('warns when the GPU-memory threshold sits at vLLM gpu_memory_utilization', 
     checkRulesPlan(planRules(parseConfig({ engine: 'llamacpp', gpuMemoryUtilization: 0.92 }))),
     [],
   )
+  // vLLM's prompt-token buckets are 1-2-5 values: 131072 has none, so vLLM alone cannot say.
+  const long = (longFromTokens: number, engine = 'vllm') =>
+    checkRulesPlan(
+      planRules(parseConfig({ engine, contextClasses: { mediumFromTokens: 1, longFromTokens } })),
+    )
+  const odd = long(131072)
+  assert.equal(odd.length, 1)
+  assert.match(odd[0] ?? '', /longFromTokens is 131072.*\(\.\.\., 100000, 200000, \.\.\.\)/)
+  assert.deepEqual(long(200000), [])
+  assert.deepEqual(long(50000), [])
+  assert.deepEqual(long(131072, 'tgi'), [])
 })
 
 test('golden files pin the generated surfaces (UPDATE_GOLDEN=1 rewrites them)', () => {

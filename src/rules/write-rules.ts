@@ -32,7 +32,27 @@ export function checkRulesPlan(plan: RulesPlan): string[] {
       )
     }
   }
+  // Without a proxy, the long-context share comes from vLLM's prompt-token histogram, whose
+  // buckets are 1-2-5 values up to max_model_len (engines.md §1: build_1_2_5_buckets).
+  const n = plan.longFromTokens
+  if (plan.engines.some((e) => e.type === 'vllm') && !isOneTwoFive(n)) {
+    const [lower, upper] = oneTwoFiveAround(n)
+    warnings.push(
+      `contextClasses.longFromTokens is ${n}, but vLLM's vllm:request_prompt_tokens histogram only has buckets at 1-2-5 values (..., ${lower}, ${upper}, ...): without the proxy in the path, llm:long_context_requests:ratio_rate5m has no vLLM source and LLMLongContextOverload cannot fire. ` +
+        `Pick a 1-2-5 value (e.g. ${lower}) or send traffic through \`inferwatch proxy\`, which tags every request exactly.`,
+    )
+  }
   return warnings
+}
+
+const isOneTwoFive = (n: number): boolean => /^[125]0*$/.test(String(n))
+
+/** The largest 1-2-5 bucket boundary at or below n (n >= 1), and the one after it. */
+function oneTwoFiveAround(n: number): [number, number] {
+  let b = 1
+  const next = (x: number) => (/^2/.test(String(x)) ? (x / 2) * 5 : x * 2)
+  while (next(b) <= n) b = next(b)
+  return [b, next(b)]
 }
 
 export interface RenderedFile {
