@@ -5,6 +5,7 @@ import { createFeishuDriver } from './_feishu.js'
 import type { RelayMetrics } from './_metrics.js'
 import type { Notification, RelayAlert } from './_payload.js'
 import { type ChannelQueue, createChannelQueue, type SleepFn } from './_queue.js'
+import { createRateLimiter, type RateLimiter } from './_rate-limit.js'
 import { type RenderedNotification, renderNotification, truncationMarker } from './_render.js'
 import { compileMatchers } from './_routing.js'
 import { createSlackDriver } from './_slack.js'
@@ -46,6 +47,9 @@ const DRIVERS: Record<
 /** Builds every configured channel. Throws CONFIG_INVALID for bad time zones and regexes. */
 export function createChannels(config: RelayConfig, deps: ChannelDeps): RelayChannel[] {
   checkTimeZone(config.timezone, 'relay.timezone')
+  // Rate limits are per robot (alerting.md §6.4): channels that post to the same URL (say one
+  // per severity, with different mentions) share one limiter, the first such channel's limits.
+  const limiters = new Map<string, RateLimiter>()
   return config.channels.map((cfg, i) => {
     const where = `relay.channels[${i}] (${cfg.name})`
     const timeZone = cfg.timezone ?? config.timezone
@@ -68,9 +72,13 @@ export function createChannels(config: RelayConfig, deps: ChannelDeps): RelayCha
       marker: truncationMarker(language),
       writeStdout: deps.writeStdout,
     })
+    const robot = cfg.url ? `${cfg.type} ${cfg.url}` : undefined
+    const limiter = (robot && limiters.get(robot)) || createRateLimiter(driver.limits)
+    if (robot) limiters.set(robot, limiter)
     const queue = createChannelQueue({
       name: cfg.name,
       driver,
+      limiter,
       retry: config.retry,
       now: deps.now,
       sleep: deps.sleep,

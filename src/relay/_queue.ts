@@ -3,7 +3,7 @@ import type { Driver, QueueItem } from './_driver.js'
 import type { RelayMetrics } from './_metrics.js'
 import { type FailureReason, FIX, type Outcome } from './_outcome.js'
 import type { Notification } from './_payload.js'
-import { createRateLimiter } from './_rate-limit.js'
+import { createRateLimiter, type RateLimiter } from './_rate-limit.js'
 import type { RenderedNotification } from './_render.js'
 
 // One queue per channel, one message in flight per robot. When the rate limit makes items wait,
@@ -36,6 +36,9 @@ export interface ChannelQueueOptions {
   sleep: SleepFn
   logger: Logger
   metrics: RelayMetrics
+  /** Shared by every channel that posts to the same robot (its limit is per robot, not per
+   * channel); default: this queue's own, from driver.limits. */
+  limiter?: RateLimiter
 }
 
 export interface ChannelQueue {
@@ -56,7 +59,7 @@ interface Pending extends QueueItem {
 
 export function createChannelQueue(o: ChannelQueueOptions): ChannelQueue {
   const { name, driver, metrics } = o
-  const limiter = createRateLimiter(driver.limits)
+  const limiter = o.limiter ?? createRateLimiter(driver.limits)
   const queue: Pending[] = []
   const abort = new AbortController()
   let worker: Promise<void> | undefined
@@ -84,7 +87,10 @@ export function createChannelQueue(o: ChannelQueueOptions): ChannelQueue {
   const attempt = async (message: unknown): Promise<Outcome> => {
     let last: Outcome = { ok: false, kind: 'transient', reason: 'unknown', detail: 'not sent' }
     for (let n = 1; n <= o.retry.maxAttempts && !abort.signal.aborted; n++) {
-      await waitForSlot()
+      // Check and record in one synchronous step, right before sending: another queue that
+      // shares this robot's limiter may have taken the slot while this one was waking up.
+      do await waitForSlot()
+      while (!abort.signal.aborted && limiter.waitMs(o.now()) > 0)
       if (abort.signal.aborted) break
       limiter.record(o.now())
       last = await driver.send(message)

@@ -24,7 +24,18 @@ export interface RateLimiter {
   record(nowMs: number): void
 }
 
-export function createRateLimiter(limits: readonly RateLimit[]): RateLimiter {
+/** Slack added to each window: the robot counts a message when it arrives, we when we send it, and
+ * network jitter between two sends must not make the 21st look early (DingTalk's penalty for
+ * that is 10 minutes). 1 s on a minute, 50 ms on a second. */
+export function windowMarginMs(windowMs: number): number {
+  return Math.min(1_000, Math.ceil(windowMs / 20))
+}
+
+export function createRateLimiter(input: readonly RateLimit[]): RateLimiter {
+  const limits = input.map((l) => ({
+    max: l.max,
+    windowMs: l.windowMs + windowMarginMs(l.windowMs),
+  }))
   const longest = Math.max(0, ...limits.map((l) => l.windowMs))
   const sent: number[] = []
   return {

@@ -258,6 +258,51 @@ test('a burst never trips the rate limit: queued, coalesced, nothing dropped', a
   }
 })
 
+test('channels that post to the same robot share its rate limit', async (t) => {
+  const clock = fakeClock()
+  const fake = await startFakeDingtalk({ token: TOKEN, now: clock.now })
+  t.after(() => fake.close())
+  // One robot, two channels (critical with mentions, warning without): 20/min is the robot's.
+  const { hook } = startHook(
+    {
+      dedupeWindowMs: 0,
+      channels: [
+        {
+          name: 'crit',
+          type: 'dingtalk',
+          url: fake.url,
+          match: { severity: 'critical' },
+          mentions: { mobiles: ['13800000000'] },
+        },
+        { name: 'warn', type: 'dingtalk', url: fake.url, match: { severity: 'warning' } },
+      ],
+    },
+    {},
+    clock,
+  )
+  t.after(() => hook.close())
+  for (let i = 0; i < 30; i++) {
+    const p = JSON.parse(withGroup(FIRING, i))
+    if (i % 2) for (const a of p.alerts) a.labels.severity = 'critical'
+    const r = await hook.deliver(JSON.stringify(p))
+    assert.equal(r.httpStatus, 200, `notification ${i}: ${JSON.stringify(r.body)}`)
+  }
+  const refused = fake.requests.filter((r) => r.reply === 'reset' || !r.reply.accept)
+  assert.deepEqual(
+    refused.map((r) => (r.reply === 'reset' ? 'reset' : r.reply.body)),
+    [],
+    'the robot never throttled',
+  )
+  assert.equal(fake.accepted.length, 30)
+  for (let i = 20; i < fake.accepted.length; i++) {
+    const a = fake.accepted[i - 20]?.atMs ?? 0
+    assert.ok(
+      (fake.accepted[i]?.atMs ?? 0) - a >= 61_000,
+      'at most 20 per minute for both channels, with 1 s to spare for network jitter',
+    )
+  }
+})
+
 test('dedupe drops repeats only within the window; reminders after it go out', async (t) => {
   const { fake, hook, clock } = await dingtalkSetup(t, { dedupeWindowMs: 60_000 })
   assert.deepEqual((await hook.deliver(FIRING)).body.channels, { ops: 'delivered' })
