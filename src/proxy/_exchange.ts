@@ -24,6 +24,8 @@ export interface ExchangeContext {
   upstreamLabel: string
   request: typeof httpRequest
   agent: Agent
+  /** Reads the engine's Keep-Alive hint for the pooled socket (see _agent.ts). */
+  noteKeepAlive(socket: IncomingMessage['socket'] | null, rawHeaders: readonly string[]): void
   meter: Meter | undefined
   logger: Logger
   now: () => number
@@ -206,6 +208,7 @@ export function forwardExchange(
       finish('upstream_reset')
       return
     }
+    ctx.noteKeepAlive(r.socket, r.rawHeaders)
     obs?.responseHead(status, r.headers, headAtMs)
     let first = true
     const firstWritten = () => {

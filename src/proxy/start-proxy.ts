@@ -1,10 +1,11 @@
-import { createServer, Agent as HttpAgent, request as httpRequest } from 'node:http'
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
+import { createServer, request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Histogram, type Registry } from 'prom-client'
 import type { Meter } from '../meter/types.js'
 import { AppError, createLogger, formatHostPort, type Logger, redactUrl } from '../shared/index.js'
+import { createUpstreamPool } from './_agent.js'
 import { type ExchangeContext, forwardExchange } from './_exchange.js'
 
 export interface ProxyOptions {
@@ -23,7 +24,8 @@ export interface ProxyOptions {
   maxBodyBytes?: number
   /** Pooled upstream connections idle this long are closed by us. Default 4000: below the 5 s
    * keep-alive of uvicorn (vLLM, SGLang) and cpp-httplib (llama.cpp), so we never send a request
-   * on a connection the engine is closing at that moment (that race would be a 502). */
+   * on a connection the engine is closing at that moment (that race would be a 502). An engine
+   * announcing a shorter `Keep-Alive: timeout=N` gets N-1 s. */
   upstreamIdleTimeoutMs?: number
   /** Idle client keep-alive connections are closed after this. Default 75 000 (nginx's default),
    * longer than the usual client pool idle time, for the same race on the client side. */
@@ -81,17 +83,9 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const target = parseUpstreamUrl(options.upstream)
   const https = target.protocol === 'https:'
   const logger = options.logger ?? createLogger()
-  const agentOptions = {
-    keepAlive: true,
-    maxSockets: Number.POSITIVE_INFINITY,
-    maxFreeSockets: 256,
-    scheduling: 'lifo' as const,
-    noDelay: true,
-    // Applies to free sockets (the agent destroys them on timeout); on a busy one it only emits
-    // 'timeout' on the request, which nothing listens to: long generations are not cut.
-    timeout: options.upstreamIdleTimeoutMs ?? 4000,
-  }
-  const agent = https ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions)
+  const now = options.now ?? (() => performance.now())
+  // Only free sockets are closed when idle: long generations are never cut.
+  const pool = createUpstreamPool({ https, idleMs: options.upstreamIdleTimeoutMs ?? 4000, now })
   const histogram = options.registry
     ? new Histogram({
         name: 'inferwatch_proxy_overhead_seconds',
@@ -111,10 +105,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     authority: target.host,
     upstreamLabel: redactUrl(target.origin),
     request: https ? (httpsRequest as typeof httpRequest) : httpRequest,
-    agent,
+    agent: pool.agent,
+    noteKeepAlive: pool.noteKeepAlive,
     meter: options.meter,
     logger,
-    now: options.now ?? (() => performance.now()),
+    now,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? 600_000,
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
     observeOverheadSeconds: histogram ? (s) => histogram.observe(s) : () => {},
@@ -177,7 +172,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         await stopped
         // Socket 'close' events settle the destroyed exchanges a tick later; wait for them (bounded).
         if (inFlight > 0) await waitDrained(1000)
-        agent.destroy()
+        pool.destroy()
       })()
       return closing
     },
