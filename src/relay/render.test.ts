@@ -78,6 +78,24 @@ test('messages carry severity, values, labels, local times and links', () => {
   assert.match(en.sections[0] ?? '', /Started: 2026-11-28 17:21:24 \+00:00 \(for 8m35s\)/)
 })
 
+test('alerts cut by max_alerts are announced in the header, in both languages', () => {
+  const n = parseAlertmanagerPayload(
+    localPayload('am025-firing-max-alerts-2-truncated-1.json'),
+    NOW,
+  )
+  const opts = { timeZone: 'Asia/Shanghai', now: NOW }
+  const zh = renderNotification(n, plainText, { ...opts, language: 'zh' })
+  const en = renderNotification(n, plainText, { ...opts, language: 'en' })
+  assert.equal(zh.sections.length, 2)
+  assert.match(zh.header(false), /另有 1 条告警被 Alertmanager max_alerts 截断/)
+  assert.match(en.header(false), /1 more alert\(s\) cut by Alertmanager max_alerts/)
+  const full = parseAlertmanagerPayload(localPayload('am025-firing-3-alerts.json'), NOW)
+  assert.doesNotMatch(
+    renderNotification(full, plainText, { ...opts, language: 'en' }).header(false),
+    /max_alerts/,
+  )
+})
+
 test('user templates replace the title and the alert block', () => {
   const n = parseAlertmanagerPayload(localPayload('am025-firing-3-alerts.json'), NOW)
   const r = renderNotification(n, plainText, {
