@@ -135,6 +135,15 @@ const CHANNELS: [string, MakeDriver, Partial<RelayChannelConfig>][] = [
     createWecomDriver as MakeDriver,
     { type: 'wecom', mentions: { mobiles: [], userIds: ['zhangsan'], all: false } },
   ],
+  [
+    'wecom-markdown-v2',
+    createWecomDriver as MakeDriver,
+    {
+      type: 'wecom',
+      msgType: 'markdown_v2',
+      mentions: { mobiles: [], userIds: ['zhangsan'], all: false },
+    },
+  ],
   ['wecom-text', createWecomDriver as MakeDriver, { type: 'wecom', msgType: 'text' }],
   ['feishu-card', createFeishuDriver as MakeDriver, { type: 'feishu' }],
   ['slack-blocks', createSlackDriver as MakeDriver, { type: 'slack' }],
