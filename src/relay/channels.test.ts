@@ -23,69 +23,84 @@ import {
 // rendered and delivered to every channel, signed, within the robots' size and rate limits.
 
 test('every payload reaches every channel, accepted by each fake', async (t) => {
-  const clock = fakeClock()
-  const now = clock.now
+  // One fake clock per robot, shared with the one channel that posts to it: a rate-limit wait on
+  // another channel must not move this robot's clock while a request is in flight.
+  const clocks = new Map<string, ReturnType<typeof fakeClock>>()
+  const clockOf = (name: string) => {
+    const c = clocks.get(name) ?? fakeClock()
+    clocks.set(name, c)
+    return c
+  }
+  const now = (name: string) => clockOf(name).now
   const fakes: Record<string, FakeChat> = {
     ding: await startFakeDingtalk({
       secret: 'SECabc',
       keywords: ['告警', 'FIRING', 'RESOLVED', '已恢复'],
-      now,
+      now: now('ding'),
     }),
-    dingText: await startFakeDingtalk({ now }),
-    wecom: await startFakeWecom({ now }),
-    wecomV2: await startFakeWecom({ now }),
-    wecomText: await startFakeWecom({ now }),
-    feishu: await startFakeFeishu({ secret: 'demo', keywords: ['告警', '已恢复'], now }),
-    slack: await startFakeSlack({ now }),
-    hook: await startFakeWebhook({ now }),
+    dingText: await startFakeDingtalk({ now: now('dingText') }),
+    wecom: await startFakeWecom({ now: now('wecom') }),
+    wecomV2: await startFakeWecom({ now: now('wecomV2') }),
+    wecomText: await startFakeWecom({ now: now('wecomText') }),
+    feishu: await startFakeFeishu({
+      secret: 'demo',
+      keywords: ['告警', '已恢复'],
+      now: now('feishu'),
+    }),
+    slack: await startFakeSlack({ now: now('slack') }),
+    hook: await startFakeWebhook({ now: now('hook') }),
   }
   for (const f of Object.values(fakes)) t.after(() => f.close())
   const file = join(mkdtempSync(join(tmpdir(), 'iw-relay-')), 'alerts.log')
-  const { hook } = startHook(
-    {
-      dedupeWindowMs: 0,
-      channels: [
-        { name: 'ding', type: 'dingtalk', url: fakes.ding?.url, secret: 'SECabc' },
-        {
-          name: 'dingText',
-          type: 'dingtalk',
-          msgType: 'text',
-          url: fakes.dingText?.url,
-          language: 'en',
-        },
-        {
-          name: 'wecom',
-          type: 'wecom',
-          url: fakes.wecom?.url,
-          mentions: { userIds: ['zhangsan'] },
-        },
-        { name: 'wecomV2', type: 'wecom', msgType: 'markdown_v2', url: fakes.wecomV2?.url },
-        {
-          name: 'wecomText',
-          type: 'wecom',
-          msgType: 'text',
-          url: fakes.wecomText?.url,
-          language: 'en',
-        },
-        { name: 'feishu', type: 'feishu', url: fakes.feishu?.url, secret: 'demo' },
-        { name: 'slack', type: 'slack', url: fakes.slack?.url, language: 'en' },
-        { name: 'hook', type: 'webhook', url: fakes.hook?.url },
-        { name: 'file', type: 'file', path: file },
-      ],
-    },
-    {},
-    clock,
-  )
-  t.after(() => hook.close())
+  const hooks = (
+    [
+      { name: 'ding', type: 'dingtalk', url: fakes.ding?.url, secret: 'SECabc' },
+      {
+        name: 'dingText',
+        type: 'dingtalk',
+        msgType: 'text',
+        url: fakes.dingText?.url,
+        language: 'en',
+      },
+      {
+        name: 'wecom',
+        type: 'wecom',
+        url: fakes.wecom?.url,
+        mentions: { userIds: ['zhangsan'] },
+      },
+      { name: 'wecomV2', type: 'wecom', msgType: 'markdown_v2', url: fakes.wecomV2?.url },
+      {
+        name: 'wecomText',
+        type: 'wecom',
+        msgType: 'text',
+        url: fakes.wecomText?.url,
+        language: 'en',
+      },
+      { name: 'feishu', type: 'feishu', url: fakes.feishu?.url, secret: 'demo' },
+      { name: 'slack', type: 'slack', url: fakes.slack?.url, language: 'en' },
+      { name: 'hook', type: 'webhook', url: fakes.hook?.url },
+      { name: 'file', type: 'file', path: file },
+    ] as const
+  ).map((channel) => {
+    const { hook } = startHook(
+      { dedupeWindowMs: 0, channels: [channel] },
+      {},
+      clockOf(channel.name),
+    )
+    t.after(() => hook.close())
+    return hook
+  })
   const shared = sharedPayloads()
   const payloads = shared.length ? shared : localPayloads()
   for (const { name, body } of payloads) {
-    const r = await hook.deliver(body)
-    assert.equal(r.httpStatus, 200, `${name}: ${JSON.stringify(r.body)}`)
-    assert.ok(
-      Object.values(r.body.channels ?? {}).every((s) => s === 'delivered'),
-      `${name}: ${JSON.stringify(r.body.channels)}`,
-    )
+    const replies = await Promise.all(hooks.map((h) => h.deliver(body)))
+    for (const r of replies) {
+      assert.equal(r.httpStatus, 200, `${name}: ${JSON.stringify(r.body)}`)
+      assert.ok(
+        Object.values(r.body.channels ?? {}).every((s) => s === 'delivered'),
+        `${name}: ${JSON.stringify(r.body.channels)}`,
+      )
+    }
   }
   for (const [name, f] of Object.entries(fakes)) {
     const refused = f.requests.filter((x) => x.reply === 'reset' || !x.reply.accept)
