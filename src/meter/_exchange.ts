@@ -10,6 +10,7 @@ import {
 } from '../tokens/index.js'
 import type { ResponseShape } from './_events.js'
 import type { ContextClasses, MeterMetrics } from './_metrics.js'
+import { type BaseLabels, recordDuration, recordSuccess } from './_record.js'
 import { ResponseReader } from './_response.js'
 import type {
   ContextClass,
@@ -230,7 +231,10 @@ export function startExchange(
         ((promptTokens !== undefined || a?.promptText === undefined) &&
           response.engOutput !== undefined)
       ) {
-        record(errorType, durationS, ttftS, promptTokens, response.engOutput)
+        const base = labelsNow()
+        recordDuration(metrics, base, errorType, durationS)
+        if (errorType === '')
+          recordSuccess(metrics, base, durationS, ttftS, promptTokens, response.engOutput)
         return
       }
     }
@@ -247,28 +251,21 @@ export function startExchange(
   ) {
     if (analysisDone) await analysisDone
     const a = analysis
-    if (errorType !== '') {
-      record(errorType, durationS, ttftS, undefined, undefined)
-      return
-    }
+    const base = labelsNow()
+    recordDuration(metrics, base, errorType, durationS)
+    if (errorType !== '') return
     // A short prompt the engine did not count is counted now, for the input-token histogram only.
     const knownPrompt = response.engPrompt ?? a?.promptTokens
     const promptTokens =
       knownPrompt ??
       (a?.promptText !== undefined ? await counter.countText(a.promptText) : undefined)
     const outputTokens = response.engOutput ?? (await countOutput(streamed, a))
-    record(errorType, durationS, ttftS, promptTokens, outputTokens)
+    recordSuccess(metrics, base, durationS, ttftS, promptTokens, outputTokens)
   }
 
-  /** Records the exchange; the class comes from the engine's or our prompt count only (a count
-   * made at the end for the input-token histogram does not reclassify a short prompt). */
-  function record(
-    errorType: ErrorType,
-    durationS: number,
-    ttftS: number | undefined,
-    promptTokens: number | undefined,
-    outputTokens: number | undefined,
-  ): void {
+  /** The exchange's labels once its prompt is analysed; the class comes from the engine's or our
+   * prompt count (a count made at the end for the input-token histogram does not reclassify). */
+  function labelsNow(): BaseLabels {
     const a = analysis
     const dialect =
       a?.dialect ??
@@ -279,44 +276,12 @@ export function startExchange(
     const knownPrompt = response.engPrompt ?? a?.promptTokens
     const cls: ContextClass =
       knownPrompt !== undefined ? classify(knownPrompt, classes) : a?.short ? 'short' : 'unknown'
-    const op = OPERATION[dialect]
-    const model = ctx.modelLabel(a?.model)
-    // Literals, not `{ ...base, x }`: V8 spreads take ~1 µs each on this path.
-    metrics.duration.observe(
-      {
-        gen_ai_operation_name: op,
-        gen_ai_request_model: model,
-        gen_ai_provider_name: provider,
-        context_class: cls,
-        error_type: errorType,
-      },
-      durationS,
-    )
-    if (errorType !== '') return
-    const base = {
-      gen_ai_operation_name: op,
-      gen_ai_request_model: model,
+    return {
+      gen_ai_operation_name: OPERATION[dialect],
+      gen_ai_request_model: ctx.modelLabel(a?.model),
       gen_ai_provider_name: provider,
       context_class: cls,
     }
-    if (ttftS !== undefined) {
-      metrics.ttft.observe(base, ttftS)
-      if (outputTokens !== undefined && outputTokens > 1)
-        metrics.tpot.observe(base, Math.max(0, durationS - ttftS) / (outputTokens - 1))
-    }
-    const tokens = (type: 'input' | 'output', n: number) =>
-      metrics.tokens.observe(
-        {
-          gen_ai_operation_name: op,
-          gen_ai_request_model: model,
-          gen_ai_provider_name: provider,
-          context_class: cls,
-          gen_ai_token_type: type,
-        },
-        n,
-      )
-    if (promptTokens !== undefined) tokens('input', promptTokens)
-    if (outputTokens !== undefined) tokens('output', outputTokens)
   }
 
   /** Output tokens when the engine reported none: the generated text counted with the Qwen3
