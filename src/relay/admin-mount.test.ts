@@ -6,6 +6,7 @@ import { test } from 'node:test'
 import { parseConfig } from '../config/index.js'
 import type { Meter } from '../meter/types.js'
 import { startProxyService } from '../service/index.js'
+import { createLogger } from '../shared/index.js'
 import { startScriptedEngine } from '../testing/scripted-engine.js'
 import { localPayload } from './_test-support.js'
 
@@ -27,7 +28,8 @@ test('the proxy admin server relays POST /hooks/alertmanager behind the admin to
     listen: '127.0.0.1:0',
     admin: '127.0.0.1:0',
     adminToken: 'admin-tok-123',
-    relay: { channels: [{ name: 'log', type: 'file', path: file }] },
+    // A different hook token must not lock Alertmanager out: it sends one Authorization header.
+    relay: { hookToken: 'hook-tok-456', channels: [{ name: 'log', type: 'file', path: file }] },
   })
   const service = await startProxyService(config, { meter: quietMeter })
   t.after(() => service.close())
@@ -61,5 +63,28 @@ test('the proxy admin server relays POST /hooks/alertmanager behind the admin to
   assert.match(
     metrics,
     /^inferwatch_relay_notifications_total\{channel="log",status="delivered"\} 1$/m,
+  )
+})
+
+test('without relay channels the admin hook still answers (never a 404 Alertmanager will not retry)', async (t) => {
+  const engine = await startScriptedEngine({ servedModels: ['qwen3-4b-instruct-2507'] })
+  t.after(() => engine.close())
+  const logs: string[] = []
+  const config = parseConfig({ upstream: engine.url, listen: '127.0.0.1:0', admin: '127.0.0.1:0' })
+  const service = await startProxyService(config, {
+    meter: quietMeter,
+    logger: createLogger({ write: (l) => logs.push(l) }),
+  })
+  t.after(() => service.close())
+  assert.ok(!logs.some((l) => /no channels/.test(l)), 'nothing said at start')
+  const r = await fetch(`${service.adminUrl}/hooks/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: localPayload('am025-firing-3-alerts.json'),
+  })
+  assert.equal(r.status, 200)
+  assert.ok(
+    logs.some((l) => /no channels are configured/.test(l) && /relay\.channels/.test(l)),
+    logs.join(''),
   )
 })

@@ -68,8 +68,6 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
     writeStdout: options.writeStdout ?? (() => {}),
   })
   const seen = new Map<string, Map<string, DedupeEntry>>()
-  if (channels.length === 0)
-    logger.warn('relay: no channels configured; notifications are accepted and dropped')
 
   const sendTo = (ch: RelayChannel, n: ReturnType<typeof parseAlertmanagerPayload>) => {
     const routed = routeNotification(n, ch.config, ch.matches)
@@ -106,6 +104,13 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
       if (!isAppError(err)) throw err
       logger.warn('relay: rejected a webhook body', { error: err.message })
       return errorReply(400, err)
+    }
+    if (channels.length === 0) {
+      // Said when it matters (an alert arrived), not at every start of a proxy without a relay.
+      logger.warn('relay: an alert arrived but no channels are configured; it is dropped', {
+        alertname: n.commonLabels.alertname ?? '',
+        hint: 'add relay.channels (dingtalk, wecom, feishu, slack, webhook or file) to inferwatch.yaml',
+      })
     }
     const results: Record<string, ChannelOutcome> = {}
     const waits: Promise<void>[] = []

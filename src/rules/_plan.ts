@@ -125,7 +125,8 @@ export function planRules(config: Readonly<Config>, overrides: PlanOverrides = {
     engineScrapeIntervalSeconds: test ? 1 : config.prometheus.engineScrapeIntervalSeconds,
     evaluationIntervalSeconds: test ? 1 : config.prometheus.evaluationIntervalSeconds,
     webhookUrl: config.alertmanager.webhookUrl ?? `http://${adminTarget}/hooks/alertmanager`,
-    webhookToken: config.alertmanager.webhookToken ?? config.adminToken,
+    // The hook on the admin server answers to adminToken; with none, to relay.hookToken.
+    webhookToken: config.alertmanager.webhookToken ?? config.adminToken ?? config.relay.hookToken,
     webhookTokenFile: config.alertmanager.webhookTokenFile,
     groupWaitSeconds: test ? 1 : config.alertmanager.groupWaitSeconds,
     groupIntervalSeconds: test ? 1 : config.alertmanager.groupIntervalSeconds,

@@ -227,6 +227,13 @@ test('alertmanager.yml: severity routes, group_by, relay webhook with bearer tok
     target_matchers: ['severity="warning"'],
     equal: ['instance'],
   })
+  // Only a hook token (no admin token): Alertmanager must send that one.
+  const hookOnly = parse(
+    renderRulesFiles(planRules(parseConfig({ relay: { hookToken: 'h00k' } })))[3]?.text ?? '',
+  ) as { receivers: { webhook_configs: { http_config?: unknown }[] }[] }
+  assert.deepEqual(hookOnly.receivers[0]?.webhook_configs[0]?.http_config, {
+    authorization: { type: 'Bearer', credentials: 'h00k' },
+  })
 })
 
 test('grafana and k8s: valid documents that use only recorded llm:* names', async (t) => {

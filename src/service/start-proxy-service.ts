@@ -165,11 +165,14 @@ export async function startProxyService(
     }
 
     const routes: AdminRoute[] = [...(deps.routes ?? [])]
-    if (config.relay.channels.length > 0) {
-      const hook = createAlertmanagerHook({ config: config.relay, registry, logger })
-      cleanups.push(() => hook.close())
-      routes.push({ method: 'POST', path: '/hooks/alertmanager', handler: hook.handler })
-    }
+    // Always mounted: the generated alertmanager.yml posts here, and a hook without channels
+    // answers and logs what to configure rather than a 404 that Alertmanager never retries.
+    // On the admin server the admin token guards it; Alertmanager sends one Authorization
+    // header, so a second, different hookToken would refuse every post.
+    const hookConfig = config.adminToken ? { ...config.relay, hookToken: undefined } : config.relay
+    const hook = createAlertmanagerHook({ config: hookConfig, registry, logger })
+    cleanups.push(() => hook.close())
+    routes.push({ method: 'POST', path: '/hooks/alertmanager', handler: hook.handler })
     const admin = await startAdminServer({
       host: adminAt.host,
       port: adminAt.port,
