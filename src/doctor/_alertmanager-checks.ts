@@ -49,7 +49,7 @@ export async function checkAlertmanager(options: DoctorOptions): Promise<DoctorC
       status: 'fail',
       finding: status.problem,
       fix: status.refused
-        ? 'start Alertmanager (`inferwatch up` runs it) or pass the right --alertmanager URL'
+        ? 'start Alertmanager (`prometheus-alertmanager --config.file=DIR/alertmanager.yml`, written by `inferwatch rules --out DIR`) or pass the right --alertmanager URL'
         : 'check that --alertmanager is the Alertmanager base URL (e.g. http://127.0.0.1:9093)',
     }
   let config: z.infer<typeof configSchema>
@@ -140,7 +140,7 @@ export async function checkAdmin(options: DoctorOptions): Promise<DoctorCheck> {
       title,
       status: 'fail',
       finding: `${admin}/metrics: ${res.message}`,
-      fix: 'start `inferwatch proxy` (or `inferwatch up`) and check --admin (default 127.0.0.1:9464)',
+      fix: 'start `inferwatch proxy` and check --admin (default 127.0.0.1:9464)',
     }
   if (res.status === 401 || res.status === 403)
     return {

@@ -90,7 +90,7 @@ export async function checkPrometheus(options: DoctorOptions): Promise<Prometheu
           status: 'fail',
           finding: targets.problem,
           fix: targets.refused
-            ? `start Prometheus (\`inferwatch up\` runs it) or pass the right --prometheus URL`
+            ? `start Prometheus (\`prometheus --config.file=DIR/prometheus.yml --web.enable-lifecycle\`, written by \`inferwatch rules --out DIR\`) or pass the right --prometheus URL`
             : 'check that --prometheus is the Prometheus base URL (e.g. http://127.0.0.1:9090)',
         },
         { id: 'prometheus.targets', title: TITLES.targets, status: 'skip', finding: down },
