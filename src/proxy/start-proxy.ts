@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Histogram, type Registry } from 'prom-client'
 import type { Meter } from '../meter/types.js'
@@ -119,9 +119,25 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     },
   }
 
+  // Requests in progress per client connection, so a closing proxy can end idle connections
+  // gracefully (socket.end() flushes what is queued, then FIN) instead of destroying them:
+  // destroy() would drop the last bytes of a response that just finished.
+  const active = new Map<Socket, number>()
+  let closingStarted = false
   const server = createServer((req, res) => {
     inFlight += 1
+    const socket = req.socket
+    active.set(socket, (active.get(socket) ?? 0) + 1)
+    res.once('close', () => {
+      const left = (active.get(socket) ?? 1) - 1
+      active.set(socket, left)
+      if (closingStarted && left === 0) socket.end()
+    })
     forwardExchange(ctx, req, res)
+  })
+  server.on('connection', (socket: Socket) => {
+    active.set(socket, 0)
+    socket.once('close', () => active.delete(socket))
   })
   server.keepAliveTimeout = options.clientKeepAliveMs ?? 75_000
   const host = options.host ?? '127.0.0.1'
@@ -162,14 +178,17 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     inFlight: () => inFlight,
     close(closeOptions = {}) {
       closing ??= (async () => {
+        closingStarted = true
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
-        server.closeIdleConnections()
+        for (const [socket, requests] of active) if (requests === 0) socket.end()
         const drainTimeoutMs = closeOptions.drainTimeoutMs ?? 0
         if (inFlight > 0 && drainTimeoutMs > 0) await waitDrained(drainTimeoutMs)
         if (inFlight > 0) logger.warn('closing with exchanges still in flight', { inFlight })
-        // Destroying the client sockets aborts their upstream requests (client_abort path).
-        server.closeAllConnections()
+        // What is left after the drain (or a short flush of ended sockets) is destroyed; that
+        // aborts the upstream requests still running (client_abort path).
+        const force = setTimeout(() => server.closeAllConnections(), inFlight > 0 ? 0 : 1000)
         await stopped
+        clearTimeout(force)
         // Socket 'close' events settle the destroyed exchanges a tick later; wait for them (bounded).
         if (inFlight > 0) await waitDrained(1000)
         pool.destroy()

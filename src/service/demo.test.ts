@@ -36,7 +36,7 @@ test('demo traffic through the real meter gives a summary with every request met
     longTokens: 3500,
   })
   assert.deepEqual(traffic.statuses, [200, 200, 200, 200, 200, 200, 200, 200, 400])
-  await service.settled()
+  await service.settled(30_000)
   const summary = await renderMetricsSummary(service.registry)
   assert.match(summary, /^requests metered +9 \(chat 7, text_completion 2\)$/m)
   assert.match(summary, /^by error_type +\(ok\) 8, 400 1$/m)

@@ -56,7 +56,7 @@ export const demoCommand: Command = {
         const traffic = await sendDemoTraffic(service.proxyUrl, MODEL)
         io.stdout(`sent ${traffic.sent} requests, HTTP statuses: ${traffic.statuses.join(' ')}\n\n`)
         // The meter records each exchange when its response ends (token counts may take a moment).
-        await service.settled()
+        await service.settled(30_000)
         io.stdout(await renderMetricsSummary(service.registry))
         io.stdout(
           [
