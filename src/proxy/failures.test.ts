@@ -17,7 +17,9 @@ async function freePortUrl(): Promise<string> {
 test('connection refused -> 502 OpenAI-style error naming the upstream, within milliseconds', async (t) => {
   const upstream = await freePortUrl()
   const meter = recordingMeter()
-  const proxy = await startProxy({ upstream, meter })
+  // The answer must come from the refused connect itself, not from any timeout or retry: the
+  // bound is far below the timeout (and loose enough for a loaded CI machine).
+  const proxy = await startProxy({ upstream, meter, upstreamTimeoutMs: 60_000 })
   t.after(() => proxy.close())
   const started = performance.now()
   const reply = await send(proxy.url, {
@@ -34,7 +36,7 @@ test('connection refused -> 502 OpenAI-style error naming the upstream, within m
   assert.equal(body.error.code, 'upstream_unreachable')
   assert.equal(body.error.type, 'server_error')
   assert.ok(body.error.message.includes(upstream), body.error.message)
-  assert.ok(elapsedMs < 250, `502 took ${elapsedMs.toFixed(1)} ms`)
+  assert.ok(elapsedMs < 1500, `502 took ${elapsedMs.toFixed(1)} ms`)
   await waitFor(() => meter.exchanges[0]?.outcome !== undefined)
   assert.equal(meter.exchanges[0]?.outcome?.errorType, 'upstream_unreachable')
   assert.equal(proxy.inFlight(), 0)

@@ -112,14 +112,20 @@ test('the admin token from the config guards /metrics; a taken port fails cleanl
 })
 
 test('close() drains an in-flight stream while /metrics stays up, then stops everything', async (t) => {
-  const engine = await startScriptedEngine({ firstTokenMs: 20, interTokenMs: 40, outputTokens: 8 })
+  // promptTokens given: the engine must not load its tokenizer (seconds under load) mid-drain.
+  const engine = await startScriptedEngine({
+    firstTokenMs: 20,
+    interTokenMs: 40,
+    outputTokens: 8,
+    promptTokens: 9,
+  })
   t.after(() => engine.close())
   const config = parseConfig({
     upstream: engine.url,
     listen: '127.0.0.1:0',
     admin: '127.0.0.1:0',
     gpu: { enabled: false },
-    proxy: { drainTimeoutMs: 5000 },
+    proxy: { drainTimeoutMs: 20_000 },
   })
   const service = await startProxyService(config, { meter: modelsMeter() })
   const stream = fetch(`${service.proxyUrl}/v1/chat/completions`, {
