@@ -197,11 +197,17 @@ export async function startProxyService(
         const deadline = Date.now() + timeoutMs
         while (proxy.inFlight() > 0 && Date.now() < deadline)
           await new Promise((r) => setTimeout(r, 5))
-        if (ownMeter)
+        if (ownMeter) {
+          let timer: NodeJS.Timeout | undefined
           await Promise.race([
             ownMeter.settled(),
-            new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now()))),
+            new Promise((r) => {
+              timer = setTimeout(r, Math.max(0, deadline - Date.now()))
+            }),
           ])
+          // A pending bound would keep the process alive long after the answer.
+          clearTimeout(timer)
+        }
       },
       refresh: async () => {
         await Promise.all([checkHealth(), discover()])
