@@ -24,17 +24,24 @@ const plainEsc = (s: string) => s
 const mdUrl = (u: string) => u.replace(/\(/g, '%28').replace(/\)/g, '%29').replace(/ /g, '%20')
 const mdLink = (t: string, u: string) => `[${t}](${mdUrl(u)})`
 
-/** DingTalk markdown: no tables, no colour; `\n\n` is the reliable paragraph break. */
-export const dingtalkMarkdown: Dialect = {
-  heading: (s) => `#### ${s}`,
-  bold: (s) => `**${s}**`,
+/** What every Markdown dialect below shares; each spells out only where it differs. */
+const markdown = {
+  bold: (s: string) => `**${s}**`,
   link: mdLink,
-  item: (l, v) => `- **${l}**: ${v}`,
-  severity: (_sev, t) => t,
   esc: plainEsc,
   lineSep: '\n',
   blockSep: '\n\n',
   linkSep: ' · ',
+} satisfies Partial<Dialect>
+
+const mdItem = (l: string, v: string) => `- **${l}**: ${v}`
+
+/** DingTalk markdown: no tables, no colour; `\n\n` is the reliable paragraph break. */
+export const dingtalkMarkdown: Dialect = {
+  ...markdown,
+  heading: (s) => `#### ${s}`,
+  item: mdItem,
+  severity: (_sev, t) => t,
 }
 
 const WECOM_COLOR: Record<Severity, string> = {
@@ -46,28 +53,18 @@ const WECOM_COLOR: Record<Severity, string> = {
 
 /** WeCom markdown: headings, bold, links, quotes and <font color="info|comment|warning"> only. */
 export const wecomMarkdown: Dialect = {
+  ...markdown,
   heading: (s) => `### ${s}`,
-  bold: (s) => `**${s}**`,
-  link: mdLink,
   item: (l, v) => `> ${l}: ${v}`,
   severity: (sev, t) => `<font color="${WECOM_COLOR[sev]}">${t}</font>`,
-  esc: plainEsc,
-  lineSep: '\n',
-  blockSep: '\n\n',
-  linkSep: ' · ',
 }
 
 /** WeCom markdown_v2 (2025): standard Markdown with lists; no colour, no <@userid>. */
 export const wecomMarkdownV2: Dialect = {
+  ...markdown,
   heading: (s) => `### ${s}`,
-  bold: (s) => `**${s}**`,
-  link: mdLink,
-  item: (l, v) => `- **${l}**: ${v}`,
+  item: mdItem,
   severity: (_sev, t) => t,
-  esc: plainEsc,
-  lineSep: '\n',
-  blockSep: '\n\n',
-  linkSep: ' · ',
 }
 
 const FEISHU_COLOR: Record<Severity, string> = {
@@ -79,15 +76,10 @@ const FEISHU_COLOR: Record<Severity, string> = {
 
 /** Feishu card `markdown` element (lark_md): **bold**, [links](), <font color=...>, lists. */
 export const feishuMarkdown: Dialect = {
+  ...markdown,
   heading: (s) => `**${s}**`,
-  bold: (s) => `**${s}**`,
-  link: mdLink,
-  item: (l, v) => `- **${l}**: ${v}`,
+  item: mdItem,
   severity: (sev, t) => `<font color='${FEISHU_COLOR[sev]}'>${t}</font>`,
-  esc: plainEsc,
-  lineSep: '\n',
-  blockSep: '\n\n',
-  linkSep: ' · ',
 }
 
 /** Slack mrkdwn: *bold*, <url|text>; &, < and > must be escaped. */
