@@ -119,3 +119,13 @@ async function spawnOnce(options: StartDaemonOptions, port: number): Promise<Dae
 function lastLines(text: string, n = 15): string {
   return text.trimEnd().split('\n').slice(-n).join('\n')
 }
+
+/** POST `<url>/-/reload` (Prometheus needs --web.enable-lifecycle); throws unless 200. */
+export async function reloadDaemon(name: string, url: string): Promise<void> {
+  const res = await fetch(`${url}/-/reload`, {
+    method: 'POST',
+    signal: AbortSignal.timeout(10_000),
+  })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`${name} reload failed (${res.status}): ${text}`)
+}

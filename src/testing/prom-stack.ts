@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve, sep } from 'node:path'
-import { startDaemon } from './_prom-process.js'
+import { reloadDaemon, startDaemon } from './_prom-process.js'
 import { requireBinary } from './binaries.js'
 
 export {
@@ -78,14 +78,7 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
     configPath,
     writeFiles,
     logTail: daemon.logTail,
-    async reload() {
-      const res = await fetch(`${daemon.url}/-/reload`, {
-        method: 'POST',
-        signal: AbortSignal.timeout(10_000),
-      })
-      const text = await res.text()
-      if (!res.ok) throw new Error(`prometheus reload failed (${res.status}): ${text}`)
-    },
+    reload: () => reloadDaemon('prometheus', daemon.url),
     close: daemon.close,
   }
 }
@@ -136,14 +129,7 @@ export async function startAlertmanager(
     dir,
     configPath,
     logTail: daemon.logTail,
-    async reload() {
-      const res = await fetch(`${daemon.url}/-/reload`, {
-        method: 'POST',
-        signal: AbortSignal.timeout(10_000),
-      })
-      const text = await res.text()
-      if (!res.ok) throw new Error(`alertmanager reload failed (${res.status}): ${text}`)
-    },
+    reload: () => reloadDaemon('alertmanager', daemon.url),
     close: daemon.close,
   }
 }
