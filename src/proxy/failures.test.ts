@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { createServer, request } from 'node:http'
 import type { Socket } from 'node:net'
-import { test } from 'node:test'
+import { type TestContext, test } from 'node:test'
 import { Registry } from 'prom-client'
 import { closeServer, listenLocal } from '../testing/index.js'
-import { recordingMeter, send, startUpstream, waitFor } from './_test-helpers.js'
-import { startProxy } from './index.js'
+import { recordingMeter, send, startUpstream, type Upstream, waitFor } from './_test-helpers.js'
+import { type ProxyHandle, type ProxyOptions, startProxy } from './index.js'
 
 async function freePortUrl(): Promise<string> {
   const s = createServer()
@@ -13,6 +13,23 @@ async function freePortUrl(): Promise<string> {
   await closeServer(s)
   return url
 }
+
+/** A proxy in front of `upstream`; after the test the proxy closes first, then the upstream. */
+async function startProxyOver(
+  t: TestContext,
+  upstream: Upstream,
+  options: Omit<ProxyOptions, 'upstream'> = {},
+): Promise<ProxyHandle> {
+  const proxy = await startProxy({ upstream: upstream.url, ...options })
+  t.after(async () => {
+    await proxy.close()
+    await closeServer(upstream.server)
+  })
+  return proxy
+}
+
+const postEmpty = (url: string, path: string) =>
+  send(url, { method: 'POST', path, body: Buffer.from('{}') })
 
 test('connection refused -> 502 OpenAI-style error naming the upstream, within milliseconds', async (t) => {
   const upstream = await freePortUrl()
@@ -22,11 +39,7 @@ test('connection refused -> 502 OpenAI-style error naming the upstream, within m
   const proxy = await startProxy({ upstream, meter, upstreamTimeoutMs: 60_000 })
   t.after(() => proxy.close())
   const started = performance.now()
-  const reply = await send(proxy.url, {
-    method: 'POST',
-    path: '/v1/chat/completions',
-    body: Buffer.from('{}'),
-  })
+  const reply = await postEmpty(proxy.url, '/v1/chat/completions')
   const elapsedMs = performance.now() - started
   assert.equal(reply.status, 502)
   assert.equal(reply.headers['content-type'], 'application/json')
@@ -47,17 +60,9 @@ test('no response headers within upstreamTimeoutMs -> 504, and the upstream requ
     /* never answers */
   })
   const meter = recordingMeter()
-  const proxy = await startProxy({ upstream: upstream.url, meter, upstreamTimeoutMs: 150 })
-  t.after(async () => {
-    await proxy.close()
-    await closeServer(upstream.server)
-  })
+  const proxy = await startProxyOver(t, upstream, { meter, upstreamTimeoutMs: 150 })
   const started = performance.now()
-  const reply = await send(proxy.url, {
-    method: 'POST',
-    path: '/v1/completions',
-    body: Buffer.from('{}'),
-  })
+  const reply = await postEmpty(proxy.url, '/v1/completions')
   const elapsedMs = performance.now() - started
   assert.equal(reply.status, 504)
   assert.match(reply.body.toString(), /"code":"upstream_timeout"/)
@@ -73,11 +78,7 @@ test('upstream reset mid-stream -> the client response ends (never hangs), meter
     setTimeout(() => res.socket?.destroy(), 30)
   })
   const meter = recordingMeter()
-  const proxy = await startProxy({ upstream: upstream.url, meter })
-  t.after(async () => {
-    await proxy.close()
-    await closeServer(upstream.server)
-  })
+  const proxy = await startProxyOver(t, upstream, { meter })
   const u = new URL(proxy.url)
   const outcome = await new Promise<string>((resolve) => {
     const req = request(
@@ -114,11 +115,7 @@ test('client disconnect aborts the upstream request at once, metered client_abor
     },
   )
   const meter = recordingMeter()
-  const proxy = await startProxy({ upstream: upstream.url, meter })
-  t.after(async () => {
-    await proxy.close()
-    await closeServer(upstream.server)
-  })
+  const proxy = await startProxyOver(t, upstream, { meter })
   const u = new URL(proxy.url)
   let clientSocket: Socket | undefined
   await new Promise<void>((resolve, reject) => {
@@ -151,11 +148,7 @@ test('client disconnect aborts the upstream request at once, metered client_abor
 test('a body over maxBodyBytes -> 413; with Content-Length the upstream is never contacted', async (t) => {
   const upstream = await startUpstream((_req, res) => res.end('ok'))
   const meter = recordingMeter()
-  const proxy = await startProxy({ upstream: upstream.url, meter, maxBodyBytes: 1024 })
-  t.after(async () => {
-    await proxy.close()
-    await closeServer(upstream.server)
-  })
+  const proxy = await startProxyOver(t, upstream, { meter, maxBodyBytes: 1024 })
   const big = await send(proxy.url, {
     method: 'POST',
     path: '/v1/completions',
@@ -233,11 +226,7 @@ test('close() drains an in-flight stream, then stops; overhead is measured', asy
   const registry = new Registry()
   const proxy = await startProxy({ upstream: upstream.url, registry })
   t.after(() => closeServer(upstream.server))
-  const pending = send(proxy.url, {
-    method: 'POST',
-    path: '/v1/chat/completions',
-    body: Buffer.from('{}'),
-  })
+  const pending = postEmpty(proxy.url, '/v1/chat/completions')
   await waitFor(() => upstream.seen.length === 1)
   assert.equal(proxy.inFlight(), 1)
   await proxy.close({ drainTimeoutMs: 2000 })
@@ -256,11 +245,7 @@ test('close() with a short grace destroys a stream that does not finish', async 
   const meter = recordingMeter()
   const proxy = await startProxy({ upstream: upstream.url, meter })
   t.after(() => closeServer(upstream.server))
-  const pending = send(proxy.url, {
-    method: 'POST',
-    path: '/v1/chat/completions',
-    body: Buffer.from('{}'),
-  }).catch((e: Error) => e)
+  const pending = postEmpty(proxy.url, '/v1/chat/completions').catch((e: Error) => e)
   await waitFor(() => meter.exchanges[0]?.responseBytes === 9)
   const started = performance.now()
   await proxy.close({ drainTimeoutMs: 100 })
@@ -298,11 +283,7 @@ test('an upstream that answers before reading the body does not pin a pooled soc
     },
   )
   const meter = recordingMeter()
-  const proxy = await startProxy({ upstream: upstream.url, meter })
-  t.after(async () => {
-    await proxy.close()
-    await closeServer(upstream.server)
-  })
+  const proxy = await startProxyOver(t, upstream, { meter })
   const u = new URL(proxy.url)
   const status = await new Promise<number>((resolve, reject) => {
     const req = request(
@@ -337,11 +318,7 @@ test('idle pooled upstream connections are closed by the proxy before the engine
   upstream.server.keepAliveTimeout = 30_000
   let closedAt = 0
   upstream.server.on('connection', (s) => s.on('close', () => (closedAt = performance.now())))
-  const proxy = await startProxy({ upstream: upstream.url, upstreamIdleTimeoutMs: 150 })
-  t.after(async () => {
-    await proxy.close()
-    await closeServer(upstream.server)
-  })
+  const proxy = await startProxyOver(t, upstream, { upstreamIdleTimeoutMs: 150 })
   const reply = await send(proxy.url, { path: '/v1/models' })
   assert.equal(reply.status, 200)
   const doneAt = performance.now()
@@ -358,16 +335,8 @@ test('a long wait for response headers is not cut by the idle timeout', async (t
   const upstream = await startUpstream((_req, res) => {
     setTimeout(() => res.end('late'), 400)
   })
-  const proxy = await startProxy({ upstream: upstream.url, upstreamIdleTimeoutMs: 100 })
-  t.after(async () => {
-    await proxy.close()
-    await closeServer(upstream.server)
-  })
-  const reply = await send(proxy.url, {
-    method: 'POST',
-    path: '/v1/completions',
-    body: Buffer.from('{}'),
-  })
+  const proxy = await startProxyOver(t, upstream, { upstreamIdleTimeoutMs: 100 })
+  const reply = await postEmpty(proxy.url, '/v1/completions')
   assert.equal(reply.status, 200)
   assert.equal(reply.body.toString(), 'late')
 })
