@@ -4,11 +4,7 @@ import { createServer } from 'node:http'
 import { describe, test } from 'node:test'
 import { parseConfig } from '../config/index.js'
 import { startFakeEngine, vllmRoutes } from '../engines/fake-engine.js'
-import {
-  renderAlertmanagerConfig,
-  renderPrometheusConfig,
-  renderRecordingRules,
-} from '../rules/index.js'
+import { renderPrometheusConfig } from '../rules/index.js'
 import { closeServer, listenLocal } from '../testing/index.js'
 import {
   listPrometheusTargets,
@@ -17,6 +13,7 @@ import {
   startPrometheus,
   waitUntil,
 } from '../testing/prom-stack.js'
+import { startRulesStack } from '../testing/rules-stack.js'
 import { CONTRACT_ALERTS } from './_prometheus-checks.js'
 import { runDoctor } from './run-doctor.js'
 import type { DoctorCheck, DoctorReport } from './types.js'
@@ -193,14 +190,9 @@ describe('runDoctor against real Prometheus and Alertmanager', () => {
       alerts: { profile: 'test', language: 'en' },
     }
     // Alertmanager's webhook defaults to the relay on the admin address.
-    const am = await startAlertmanager({ configYaml: renderAlertmanagerConfig(parseConfig(base)) })
-    t.after(() => am.close())
-    const config = parseConfig({ ...base, alertmanager: { url: am.url } })
-    const prom = await startPrometheus({
-      configYaml: renderPrometheusConfig(config),
-      ruleFiles: { 'rules/inferwatch.rules.yml': renderRecordingRules(config) },
-    })
-    t.after(() => prom.close())
+    const stack = await startRulesStack(base)
+    t.after(() => stack.close())
+    const { am, prom } = stack
     // The generated config scrapes Prometheus itself at prometheus.url: now that its port is known.
     const final = parseConfig({
       ...base,

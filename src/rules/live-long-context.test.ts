@@ -5,18 +5,11 @@ import { startProxyService } from '../service/index.js'
 import {
   listPrometheusAlerts,
   queryPrometheus,
-  startAlertmanager,
   startHookReceiver,
-  startPrometheus,
   waitUntil,
 } from '../testing/prom-stack.js'
+import { startRulesStack } from '../testing/rules-stack.js'
 import { startScriptedEngine } from '../testing/scripted-engine.js'
-import {
-  planRules,
-  renderAlertmanagerConfig,
-  renderPrometheusConfig,
-  renderRecordingRules,
-} from './index.js'
 
 // The story's long-context alert, made real (seed-errata.md: its PromQL was invalid): real
 // requests through `inferwatch proxy` are tagged context_class="long" from the engine's reported
@@ -51,20 +44,9 @@ test('live: long-context share > 30% through the proxy fires and resolves', asyn
     admin: new URL(service.adminUrl).host,
     alerts: { profile: 'test', language: 'en' },
   }
-  const am = await startAlertmanager({
-    configYaml: renderAlertmanagerConfig(
-      planRules(
-        parseConfig({ ...base, alertmanager: { webhookUrl: `${hook.url}/hooks/alertmanager` } }),
-      ),
-    ),
-  })
-  t.after(() => am.close())
-  const config = parseConfig({ ...base, alertmanager: { url: am.url } })
-  const prom = await startPrometheus({
-    configYaml: renderPrometheusConfig(config),
-    ruleFiles: { 'rules/inferwatch.rules.yml': renderRecordingRules(config) },
-  })
-  t.after(() => prom.close())
+  const stack = await startRulesStack(base, `${hook.url}/hooks/alertmanager`)
+  t.after(() => stack.close())
+  const { prom } = stack
 
   const send = async (n: number) => {
     for (let i = 0; i < n; i++) {

@@ -6,17 +6,11 @@ import { closeServer, listenLocal } from '../testing/index.js'
 import {
   listPrometheusAlerts,
   queryPrometheus,
-  startAlertmanager,
   startHookReceiver,
-  startPrometheus,
   waitUntil,
 } from '../testing/prom-stack.js'
-import {
-  planRules,
-  renderAlertmanagerConfig,
-  renderPrometheusConfig,
-  renderRecordingRules,
-} from './index.js'
+import { startRulesStack } from '../testing/rules-stack.js'
+import { renderRecordingRules } from './index.js'
 
 // Live, with Debian's Prometheus 2.42 and Alertmanager 0.25 (test profile: 1 s scrape and
 // evaluation, 2 s `for`, 1 s Alertmanager grouping): a GPU above 92 % goes pending, fires, reaches
@@ -51,17 +45,9 @@ test('live: GPU memory > 92% -> pending -> firing -> webhook -> resolved; /-/rel
     gpuMemoryUtilization: 0.85,
     alerts: { profile: 'test', language: 'en' },
   }
-  const amPlan = planRules(
-    parseConfig({ ...base, alertmanager: { webhookUrl: `${hook.url}/hooks/alertmanager` } }),
-  )
-  const am = await startAlertmanager({ configYaml: renderAlertmanagerConfig(amPlan) })
-  t.after(() => am.close())
-  const config = parseConfig({ ...base, alertmanager: { url: am.url } })
-  const prom = await startPrometheus({
-    configYaml: renderPrometheusConfig(config),
-    ruleFiles: { 'rules/inferwatch.rules.yml': renderRecordingRules(config) },
-  })
-  t.after(() => prom.close())
+  const stack = await startRulesStack(base, `${hook.url}/hooks/alertmanager`)
+  t.after(() => stack.close())
+  const { am, prom } = stack
 
   // Below the threshold: recorded, not alerting.
   await waitUntil('llm:gpu_memory_usage:ratio = 0.5', async () => {
