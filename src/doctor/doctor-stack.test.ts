@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { describe, test } from 'node:test'
+import { describe, type TestContext, test } from 'node:test'
 import { parseConfig } from '../config/index.js'
-import { startFakeEngine, vllmRoutes } from '../engines/fake-engine.js'
+import { type FakeEngine, startFakeEngine, vllmRoutes } from '../engines/fake-engine.js'
 import { renderPrometheusConfig } from '../rules/index.js'
 import { closeServer, listenLocal } from '../testing/index.js'
 import {
@@ -64,23 +64,31 @@ const amYaml = (receiverUrl: string | undefined) =>
     ? `route: { receiver: relay }\nreceivers:\n  - name: relay\n    webhook_configs: [ { url: "${receiverUrl}", send_resolved: true } ]\n`
     : 'route: { receiver: mail }\nreceivers:\n  - name: mail\n    email_configs: [ { to: "ops@example.com", from: "am@example.com", smarthost: "127.0.0.1:25" } ]\n'
 
+/** The fake vLLM engine serving `engineMetrics`, and an admin server whose /metrics is `adminMetrics`. */
+async function startEngineAndAdmin(
+  t: TestContext,
+  engineMetrics: string,
+  adminMetrics: string,
+): Promise<{ engine: FakeEngine; adminUrl: string }> {
+  const engine = await startFakeEngine(vllmRoutes({ maxModelLen: 65536, metrics: engineMetrics }))
+  t.after(() => engine.close())
+  const adminServer = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+    res.end(adminMetrics)
+  })
+  const adminUrl = await listenLocal(adminServer)
+  t.after(() => closeServer(adminServer))
+  return { engine, adminUrl }
+}
+
 describe('runDoctor against real Prometheus and Alertmanager', () => {
   test('broken setup -> every failure found; fixed setup -> all pass', async (t) => {
     // The engine reserves 93 % of the GPU: the config's 0.92 would be wrong, the deployed rule's 0.97 is right.
-    const engine = await startFakeEngine(
-      vllmRoutes({
-        maxModelLen: 65536,
-        metrics:
-          'vllm:cache_config_info{block_size="16",gpu_memory_utilization="0.93",num_gpu_blocks="6108"} 1\nvllm:num_requests_running{model_name="m"} 0\n',
-      }),
+    const { engine, adminUrl } = await startEngineAndAdmin(
+      t,
+      'vllm:cache_config_info{block_size="16",gpu_memory_utilization="0.93",num_gpu_blocks="6108"} 1\nvllm:num_requests_running{model_name="m"} 0\n',
+      'inferwatch_build_info{version="0.1.0"} 1\n',
     )
-    t.after(() => engine.close())
-    const adminServer = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-      res.end('inferwatch_build_info{version="0.1.0"} 1\n')
-    })
-    const adminUrl = await listenLocal(adminServer)
-    t.after(() => closeServer(adminServer))
     const am = await startAlertmanager({ configYaml: amYaml(`${adminUrl}/hooks/alertmanager`) })
     t.after(() => am.close())
     const ghost = `127.0.0.1:${await pickFreePort()}`
@@ -169,20 +177,11 @@ describe('runDoctor against real Prometheus and Alertmanager', () => {
   })
 
   test('the files `inferwatch rules` generates pass every doctor check', async (t) => {
-    const engine = await startFakeEngine(
-      vllmRoutes({
-        maxModelLen: 65536,
-        metrics:
-          'vllm:cache_config_info{block_size="16",gpu_memory_utilization="0.9",num_gpu_blocks="6108"} 1\nvllm:num_requests_running{model_name="m"} 0\nvllm:kv_cache_usage_perc{engine="0",model_name="m"} 0.2\n',
-      }),
+    const { engine, adminUrl } = await startEngineAndAdmin(
+      t,
+      'vllm:cache_config_info{block_size="16",gpu_memory_utilization="0.9",num_gpu_blocks="6108"} 1\nvllm:num_requests_running{model_name="m"} 0\nvllm:kv_cache_usage_perc{engine="0",model_name="m"} 0.2\n',
+      `inferwatch_build_info{version="0.1.0"} 1\n${GPU_TEXT}`,
     )
-    t.after(() => engine.close())
-    const adminServer = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-      res.end(`inferwatch_build_info{version="0.1.0"} 1\n${GPU_TEXT}`)
-    })
-    const adminUrl = await listenLocal(adminServer)
-    t.after(() => closeServer(adminServer))
     const base = {
       upstream: engine.url,
       admin: hostPort(adminUrl),
