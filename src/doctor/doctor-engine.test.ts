@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { createServer as createHttpServer } from 'node:http'
-import { createServer } from 'node:net'
 import { describe, test } from 'node:test'
 import {
   type FakeRoutes,
@@ -13,7 +12,7 @@ import {
 } from '../engines/fake-engine.js'
 import type { GpuSnapshot } from '../gpu/index.js'
 import { AppError } from '../shared/index.js'
-import { closeServer } from '../testing/index.js'
+import { closedPortUrl, closeServer } from '../testing/index.js'
 import { startScriptedEngine } from '../testing/scripted-engine.js'
 import { renderDoctorReport } from './render.js'
 import { runDoctor } from './run-doctor.js'
@@ -23,15 +22,6 @@ function check(report: DoctorReport, id: string): DoctorCheck {
   const c = report.checks.find((x) => x.id === id)
   assert.ok(c, `no check ${id}`)
   return c
-}
-
-async function closedPortUrl(): Promise<string> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))
-  const addr = srv.address()
-  const port = typeof addr === 'object' && addr ? addr.port : 0
-  await new Promise<void>((r) => srv.close(() => r()))
-  return `http://127.0.0.1:${port}`
 }
 
 async function doctorOn(

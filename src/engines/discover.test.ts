@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
 import { describe, test } from 'node:test'
 import { Registry } from 'prom-client'
 import { isAppError } from '../shared/index.js'
-import { readSharedFixture, SHARED_SKIP } from '../testing/index.js'
+import { closedPortUrl, readSharedFixture, SHARED_SKIP } from '../testing/index.js'
 import { startScriptedEngine } from '../testing/scripted-engine.js'
 import { discoverEngine, normalizeBaseUrl } from './discover.js'
 import { registerEngineInfo } from './engine-info-metric.js'
@@ -15,15 +14,6 @@ import {
   tgiRoutes,
   vllmRoutes,
 } from './fake-engine.js'
-
-async function freePortUrl(): Promise<string> {
-  const srv = createServer()
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))
-  const addr = srv.address()
-  const port = typeof addr === 'object' && addr ? addr.port : 0
-  await new Promise<void>((r) => srv.close(() => r()))
-  return `http://127.0.0.1:${port}`
-}
 
 describe('discoverEngine', () => {
   test('vLLM: models, max_model_len, version, gpu_memory_utilization, KV tokens', async (t) => {
@@ -181,7 +171,7 @@ describe('discoverEngine', () => {
   })
 
   test('connection refused: ENGINE_UNREACHABLE with the ps/log hint', async () => {
-    const url = await freePortUrl()
+    const url = await closedPortUrl()
     await assert.rejects(discoverEngine(url, { timeoutMs: 1000 }), (err) => {
       return (
         isAppError(err, 'ENGINE_UNREACHABLE') &&

@@ -3,16 +3,9 @@ import { createServer, request } from 'node:http'
 import type { Socket } from 'node:net'
 import { type TestContext, test } from 'node:test'
 import { Registry } from 'prom-client'
-import { closeServer, listenLocal } from '../testing/index.js'
+import { closedPortUrl, closeServer, listenLocal } from '../testing/index.js'
 import { recordingMeter, send, startUpstream, type Upstream, waitFor } from './_test-helpers.js'
 import { type ProxyHandle, type ProxyOptions, startProxy } from './index.js'
-
-async function freePortUrl(): Promise<string> {
-  const s = createServer()
-  const url = await listenLocal(s)
-  await closeServer(s)
-  return url
-}
 
 /** A proxy in front of `upstream`; after the test the proxy closes first, then the upstream. */
 async function startProxyOver(
@@ -32,7 +25,7 @@ const postEmpty = (url: string, path: string) =>
   send(url, { method: 'POST', path, body: Buffer.from('{}') })
 
 test('connection refused -> 502 OpenAI-style error naming the upstream, within milliseconds', async (t) => {
-  const upstream = await freePortUrl()
+  const upstream = await closedPortUrl()
   const meter = recordingMeter()
   // The answer must come from the refused connect itself, not from any timeout or retry: the
   // bound is far below the timeout (and loose enough for a loaded CI machine).

@@ -1,5 +1,5 @@
 export { findBinary, requireBinary } from './binaries.js'
-export { closeServer, listenLocal } from './net.js'
+export { closedPortUrl, closeServer, listenLocal } from './net.js'
 export {
   listSharedFixtures,
   REPO_ROOT,

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /** Listens on 127.0.0.1 port 0 and returns the base URL. */
@@ -14,4 +14,12 @@ export async function listenLocal(server: Server): Promise<string> {
 export async function closeServer(server: Server): Promise<void> {
   server.closeAllConnections?.()
   await new Promise<void>((resolve) => server.close(() => resolve()))
+}
+
+/** A 127.0.0.1 URL where nothing listens (a port bound, then released): connecting is refused. */
+export async function closedPortUrl(): Promise<string> {
+  const server = createServer()
+  const url = await listenLocal(server)
+  await closeServer(server)
+  return url
 }
