@@ -22,11 +22,8 @@ function withGroup(body: string, i: number): string {
   return JSON.stringify(p)
 }
 
-async function dingtalkSetup(
-  t: import('node:test').TestContext,
-  relay: Record<string, unknown> = {},
-  fakeOpts = {},
-) {
+/** The fake DingTalk robot (TOKEN, SECRET, keyword LLM) on a fake clock, closed after the test. */
+async function startDingtalk(t: import('node:test').TestContext, fakeOpts = {}) {
   const clock = fakeClock()
   const fake = await startFakeDingtalk({
     token: TOKEN,
@@ -36,6 +33,15 @@ async function dingtalkSetup(
     ...fakeOpts,
   })
   t.after(() => fake.close())
+  return { clock, fake }
+}
+
+async function dingtalkSetup(
+  t: import('node:test').TestContext,
+  relay: Record<string, unknown> = {},
+  fakeOpts = {},
+) {
+  const { clock, fake } = await startDingtalk(t, fakeOpts)
   const h = startHook(
     {
       channels: [
@@ -164,14 +170,7 @@ test('a permanent config error answers 2xx, is counted and logged with the fix, 
     },
   ]
   for (const c of cases) {
-    const clock = fakeClock()
-    const fake = await startFakeDingtalk({
-      token: TOKEN,
-      secret: SECRET,
-      keywords: ['LLM'],
-      now: clock.now,
-    })
-    t.after(() => fake.close())
+    const { clock, fake } = await startDingtalk(t)
     const { hook, registry, lines } = startHook(
       {
         channels: [
