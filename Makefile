@@ -27,6 +27,7 @@ deps: npm-deps sys-deps
 
 build: npm-deps
 	npx tsc
+	npx tsc -p benchmarks
 
 lint: npm-deps
 	npx biome check .
@@ -34,13 +35,13 @@ lint: npm-deps
 # Test files are listed explicitly: Node 20 takes a directory, Node 22+ only files or globs.
 test: deps build
 	npx biome check .
-	node --enable-source-maps --test --test-concurrency=4 $$(find dist -name '*.test.js' | sort)
+	node --enable-source-maps --test --test-concurrency=4 $$(find dist dist-bench/benchmarks -name '*.test.js' | sort)
 
 demo: deps build
 	node dist/cli/bin.js demo
 
 bench: deps build
-	node dist/bench/proxy-bench.js
+	node dist-bench/benchmarks/proxy/proxy-bench.js
 
 clean:
-	rm -rf dist
+	rm -rf dist dist-bench

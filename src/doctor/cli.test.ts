@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { z } from 'zod'
 import { main } from '../cli/main.js'
-import { startFakeEngine, vllmRoutes } from '../engines/fake-engine.js'
 import { captureIo as io } from '../testing/cli-io.js'
+import { startFakeEngine, vllmRoutes } from '../testing/fake-engines.js'
 import { REPO_ROOT } from '../testing/index.js'
 
 const reportSchema = z.object({

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
 import { createServer as createHttpServer } from 'node:http'
 import { describe, test } from 'node:test'
+import type { GpuSnapshot } from '../gpu/index.js'
+import { AppError } from '../shared/index.js'
+import { startScriptedEngine } from '../sim/index.js'
 import {
   type FakeRoutes,
   llamacppRoutes,
@@ -9,11 +12,8 @@ import {
   startFakeEngine,
   tgiRoutes,
   vllmRoutes,
-} from '../engines/fake-engine.js'
-import type { GpuSnapshot } from '../gpu/index.js'
-import { AppError } from '../shared/index.js'
+} from '../testing/fake-engines.js'
 import { closedPortUrl, closeServer } from '../testing/index.js'
-import { startScriptedEngine } from '../testing/scripted-engine.js'
 import { renderDoctorReport } from './render.js'
 import { runDoctor } from './run-doctor.js'
 import type { DoctorCheck, DoctorOptions, DoctorReport } from './types.js'

@@ -3,8 +3,8 @@ import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { describe, type TestContext, test } from 'node:test'
 import { parseConfig } from '../config/index.js'
-import { type FakeEngine, startFakeEngine, vllmRoutes } from '../engines/fake-engine.js'
 import { renderPrometheusConfig } from '../rules/index.js'
+import { type FakeEngine, startFakeEngine, vllmRoutes } from '../testing/fake-engines.js'
 import { closeServer, listenLocal } from '../testing/index.js'
 import {
   listPrometheusTargets,

@@ -2,10 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { Registry } from 'prom-client'
 import { isAppError } from '../shared/index.js'
-import { closedPortUrl, readSharedFixture, SHARED_SKIP } from '../testing/index.js'
-import { startScriptedEngine } from '../testing/scripted-engine.js'
-import { discoverEngine, normalizeBaseUrl } from './discover.js'
-import { registerEngineInfo } from './engine-info-metric.js'
+import { startScriptedEngine } from '../sim/index.js'
 import {
   llamacppRoutes,
   readEngineTestdata,
@@ -13,7 +10,10 @@ import {
   startFakeEngine,
   tgiRoutes,
   vllmRoutes,
-} from './fake-engine.js'
+} from '../testing/fake-engines.js'
+import { closedPortUrl, readSharedFixture, SHARED_SKIP } from '../testing/index.js'
+import { discoverEngine, normalizeBaseUrl } from './discover.js'
+import { registerEngineInfo } from './engine-info-metric.js'
 
 describe('discoverEngine', () => {
   test('vLLM: models, max_model_len, version, gpu_memory_utilization, KV tokens', async (t) => {

@@ -4,8 +4,8 @@ import { basename } from 'node:path'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
 import { isAppError } from '../shared/index.js'
+import { readEngineTestdata } from '../testing/fake-engines.js'
 import { listSharedFixtures, SHARED_SKIP } from '../testing/index.js'
-import { readEngineTestdata } from './fake-engine.js'
 import { detectMetricPrefixes, findSamples, parsePrometheusText } from './prom-text.js'
 
 describe('parsePrometheusText', () => {

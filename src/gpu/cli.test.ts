@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { main } from '../cli/index.js'
 import { captureIo as io } from '../testing/cli-io.js'
 import { REPO_ROOT } from '../testing/index.js'
-import { assertGolden, createStandIn } from './_stand-in.js'
+import { assertGolden, createStandIn } from '../testing/nvidia-smi-stand-in.js'
 
 const TESTDATA = join(REPO_ROOT, 'src/gpu/testdata')
 

@@ -6,7 +6,7 @@ import { Registry } from 'prom-client'
 import { isAppError } from '../shared/index.js'
 import { createLogger } from '../shared/log.js'
 import { REPO_ROOT } from '../testing/index.js'
-import { createStandIn, type StandInBehaviour } from './_stand-in.js'
+import { createStandIn, type StandInBehaviour } from '../testing/nvidia-smi-stand-in.js'
 import {
   appsQueryArgs,
   createGpuCollector,

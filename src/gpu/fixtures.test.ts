@@ -4,7 +4,12 @@ import { basename, join } from 'node:path'
 import { test } from 'node:test'
 import { Registry } from 'prom-client'
 import { listSharedFixtures, REPO_ROOT, SHARED_SKIP, sharedFixture } from '../testing/index.js'
-import { commandFields, createStandIn, parseCapture, projectCapture } from './_stand-in.js'
+import {
+  commandFields,
+  createStandIn,
+  parseCapture,
+  projectCapture,
+} from '../testing/nvidia-smi-stand-in.js'
 import { APPS_QUERY_FIELDS, createGpuCollector, GPU_QUERY_FIELDS } from './index.js'
 
 const MIB = 1048576

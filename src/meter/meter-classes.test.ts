@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { Worker } from 'node:worker_threads'
+import { drive, MODEL, newMeter, sse } from '../testing/meter-drive.js'
+import { gaugeValue, readHistogram } from '../testing/registry-values.js'
 import { createTokenCounter, type TokenCounter } from '../tokens/index.js'
-import { drive, MODEL, newMeter, sse } from './_drive.js'
-import { gaugeValue, readHistogram } from './_test-support.js'
 
 test('context classes: short without tokenizing (worker never started), medium and long counted', async () => {
   const fresh = createTokenCounter()

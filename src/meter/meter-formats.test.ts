@@ -9,12 +9,11 @@ import {
   renderStreamToken,
   type ScriptedExchange,
   streamContentType,
-} from '../testing/_scripted-formats.js'
-import { parseScriptedRequest } from '../testing/_scripted-request.js'
-import { scriptedTokenText } from '../testing/scripted-engine.js'
+} from '../sim/_formats.js'
+import { parseScriptedRequest, scriptedTokenText } from '../sim/index.js'
+import { drive, MODEL, newMeter } from '../testing/meter-drive.js'
+import { readHistogram } from '../testing/registry-values.js'
 import type { TokenCounter } from '../tokens/index.js'
-import { drive, MODEL, newMeter } from './_drive.js'
-import { readHistogram } from './_test-support.js'
 
 const COUNTED = 42 // what the stub tokenizer says, for prompts no engine reports (vLLM demo)
 const stub: TokenCounter = {

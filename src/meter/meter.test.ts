@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import fc from 'fast-check'
-import { createTokenCounter } from '../tokens/index.js'
 import {
   base,
   chat,
@@ -13,8 +12,9 @@ import {
   ROLE,
   sse,
   WORDS,
-} from './_drive.js'
-import { labelSets, readHistogram } from './_test-support.js'
+} from '../testing/meter-drive.js'
+import { labelSets, readHistogram } from '../testing/registry-values.js'
+import { createTokenCounter } from '../tokens/index.js'
 
 const shared = createTokenCounter()
 after(() => shared.close())

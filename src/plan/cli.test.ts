@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { assertGolden } from '../gpu/_stand-in.js'
 import { runCli as run } from '../testing/cli-io.js'
 import { REPO_ROOT } from '../testing/index.js'
+import { assertGolden } from '../testing/nvidia-smi-stand-in.js'
 
 const GOLDEN = join(REPO_ROOT, 'src/plan/testdata/golden')
 

@@ -3,9 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { main } from '../cli/main.js'
+import { startScriptedEngine } from '../sim/index.js'
 import { captureIo as io } from '../testing/cli-io.js'
 import { REPO_ROOT } from '../testing/index.js'
-import { startScriptedEngine } from '../testing/scripted-engine.js'
 
 test('`inferwatch proxy --help` matches the golden file', async () => {
   const golden = join(REPO_ROOT, 'src/proxy/testdata/proxy-help.golden.txt')

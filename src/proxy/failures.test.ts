@@ -4,7 +4,13 @@ import type { Socket } from 'node:net'
 import { type TestContext, test } from 'node:test'
 import { Registry } from 'prom-client'
 import { closedPortUrl, closeServer, listenLocal } from '../testing/index.js'
-import { recordingMeter, send, startUpstream, type Upstream, waitFor } from './_test-helpers.js'
+import {
+  recordingMeter,
+  send,
+  startUpstream,
+  type Upstream,
+  waitFor,
+} from '../testing/proxy-upstream.js'
 import { type ProxyHandle, type ProxyOptions, startProxy } from './index.js'
 
 /** A proxy in front of `upstream`; after the test the proxy closes first, then the upstream. */

@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import fc from 'fast-check'
 import { Registry } from 'prom-client'
 import { closeServer } from '../testing/index.js'
-import { recordingMeter, send, startUpstream, waitFor } from './_test-helpers.js'
+import { recordingMeter, send, startUpstream, waitFor } from '../testing/proxy-upstream.js'
 import { startProxy } from './index.js'
 
 // Byte-exact forwarding in both directions, streamed and not, with random bodies (binary too) and

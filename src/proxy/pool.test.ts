@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { closeServer } from '../testing/index.js'
-import { send, startUpstream, waitFor } from './_test-helpers.js'
+import { send, startUpstream, waitFor } from '../testing/proxy-upstream.js'
 import { startProxy } from './index.js'
 
 // The upstream pool closes idle sockets itself (one sweep, no per-socket timer), never later than

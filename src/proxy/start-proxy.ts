@@ -1,10 +1,10 @@
 import { createServer, request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
-import type { AddressInfo, Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Histogram, type Registry } from 'prom-client'
 import type { Meter } from '../meter/types.js'
-import { AppError, createLogger, formatHostPort, type Logger, redactUrl } from '../shared/index.js'
+import { AppError, createLogger, type Logger, listenHttp, redactUrl } from '../shared/index.js'
 import { createUpstreamPool } from './_agent.js'
 import { type ExchangeContext, forwardExchange } from './_exchange.js'
 
@@ -140,27 +140,13 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     socket.once('close', () => active.delete(socket))
   })
   server.keepAliveTimeout = options.clientKeepAliveMs ?? 75_000
-  const host = options.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause: NodeJS.ErrnoException) => {
-      reject(
-        new AppError(
-          'PROXY_LISTEN_FAILED',
-          `cannot listen on ${formatHostPort({ host, port: options.port ?? 0 })}: ${cause.code ?? cause.message}`,
-          {
-            cause,
-            hint:
-              cause.code === 'EADDRINUSE'
-                ? 'another process uses that port: pick another --listen or stop it'
-                : 'check the --listen address',
-          },
-        ),
-      )
-    })
-    server.listen(options.port ?? 0, host, () => resolve())
+  const listening = await listenHttp(server, {
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    what: 'proxy',
+    code: 'PROXY_LISTEN_FAILED',
+    flag: '--listen',
   })
-  const port = (server.address() as AddressInfo).port
-  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
   let closing: Promise<void> | undefined
   const waitDrained = (timeoutMs: number) =>
     new Promise<void>((resolve) => {
@@ -172,9 +158,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     })
 
   return {
-    url: `http://${formatHostPort({ host: shown, port })}`,
-    host,
-    port,
+    ...listening,
     inFlight: () => inFlight,
     close(closeOptions = {}) {
       closing ??= (async () => {

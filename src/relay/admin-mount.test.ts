@@ -5,10 +5,10 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { parseConfig } from '../config/index.js'
 import type { Meter } from '../meter/types.js'
-import { startProxyService } from '../service/index.js'
+import { startProxyService } from '../server/index.js'
 import { createLogger } from '../shared/index.js'
-import { startScriptedEngine } from '../testing/scripted-engine.js'
-import { localPayload } from './_test-support.js'
+import { startScriptedEngine } from '../sim/index.js'
+import { localPayload } from '../testing/relay-kit.js'
 
 // Issue 5: the hook also runs on the admin server of `inferwatch proxy` (POST /hooks/alertmanager),
 // behind the admin token that `inferwatch rules` writes into alertmanager.yml.

@@ -4,7 +4,7 @@ import { parseConfig } from '../config/index.js'
 import { renderAlertmanagerConfig } from '../rules/index.js'
 import { startFakeDingtalk } from '../testing/chat-fakes/index.js'
 import { startAlertmanager, waitUntil } from '../testing/prom-stack.js'
-import { captureLogger, relayConfig } from './_test-support.js'
+import { captureLogger, relayConfig } from '../testing/relay-kit.js'
 import { HOOK_PATH, startRelayServer } from './server.js'
 
 // End to end with a REAL Alertmanager (Debian's 0.25) configured by src/rules (the test profile:

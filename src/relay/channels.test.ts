@@ -17,7 +17,7 @@ import {
   localPayloads,
   sharedPayloads,
   startHook,
-} from './_test-support.js'
+} from '../testing/relay-kit.js'
 
 // Every payload (the real captures always; ../shared's relay-project fixtures when present)
 // rendered and delivered to every channel, signed, within the robots' size and rate limits.

@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import { test } from 'node:test'
 import { startFakeDingtalk, startFakeSlack, startFakeWecom } from '../testing/chat-fakes/index.js'
 import { closeServer, listenLocal } from '../testing/index.js'
-import { fakeClock, localPayload, metricValue, startHook } from './_test-support.js'
+import { fakeClock, localPayload, metricValue, startHook } from '../testing/relay-kit.js'
 
 // Delivery that loses nothing: transient failures retried, persistent ones answered 5xx so
 // Alertmanager retries, permanent config errors answered 2xx + logged with the fix + counted.

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { isAppError } from '../shared/index.js'
 import { SHARED_SKIP } from '../testing/index.js'
+import { localPayload, localPayloads, sharedPayloads } from '../testing/relay-kit.js'
 import { parseAlertmanagerPayload } from './_payload.js'
-import { localPayload, localPayloads, sharedPayloads } from './_test-support.js'
 
 const NOW = new Date('2026-11-28T17:30:00Z')
 

@@ -3,6 +3,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { Registry } from 'prom-client'
+import {
+  captureLogger,
+  fakeClock,
+  localPayload,
+  relayConfig,
+  TESTDATA,
+} from '../testing/relay-kit.js'
 import { createChannels } from './_channels.js'
 import { dingtalkMarkdown, plainText } from './_dialects.js'
 import { createDingtalkDriver } from './_dingtalk.js'
@@ -12,7 +19,6 @@ import { createRelayMetrics } from './_metrics.js'
 import { parseAlertmanagerPayload } from './_payload.js'
 import { renderNotification, truncationMarker } from './_render.js'
 import { createSlackDriver } from './_slack.js'
-import { captureLogger, fakeClock, localPayload, relayConfig, TESTDATA } from './_test-support.js'
 import { formatDuration, formatTime } from './_text.js'
 import type { RelayChannelConfig } from './_types.js'
 import { createWecomDriver } from './_wecom.js'

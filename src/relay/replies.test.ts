@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import { test } from 'node:test'
 import { closeServer, listenLocal, readSharedFixture, SHARED_SKIP } from '../testing/index.js'
-import { localPayload, metricValue, startHook } from './_test-support.js'
+import { localPayload, metricValue, startHook } from '../testing/relay-kit.js'
 
 // Every vendor's reply, as the real API words it (../shared/fixtures/chat/ where captured, the
 // codes of alerting.md §2-§6 otherwise), judged end to end through the hook: a permanent

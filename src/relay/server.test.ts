@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import { main } from '../cli/index.js'
 import { createLogger } from '../shared/index.js'
 import { startFakeDingtalk } from '../testing/chat-fakes/index.js'
-import { captureLogger, localPayload, relayConfig, TESTDATA } from './_test-support.js'
+import { captureLogger, localPayload, relayConfig, TESTDATA } from '../testing/relay-kit.js'
 import { startRelayServer } from './server.js'
 
 const FIRING = localPayload('am025-firing-3-alerts.json')

@@ -1,7 +1,6 @@
 import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { Registry } from 'prom-client'
-import { AppError, formatHostPort, type Logger } from '../shared/index.js'
+import { closeHttpServer, type Logger, listenHttp } from '../shared/index.js'
 import type { RelayConfig } from './_types.js'
 import { type AlertmanagerHookOptions, createAlertmanagerHook } from './hook.js'
 
@@ -53,24 +52,19 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
       }),
     )
   })
+  let url: string
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(options.port, options.host, () => resolve())
-    })
-  } catch (cause) {
+    ;({ url } = await listenHttp(server, {
+      host: options.host,
+      port: options.port,
+      what: 'relay',
+      code: 'RELAY_LISTEN_FAILED',
+      flag: '--listen',
+    }))
+  } catch (err) {
     await hook.close()
-    throw new AppError(
-      'RELAY_LISTEN_FAILED',
-      `relay cannot listen on ${formatHostPort(options)}: ${(cause as Error).message}`,
-      {
-        cause,
-        hint: 'pick another --listen address, or stop what uses the port',
-      },
-    )
+    throw err
   }
-  const { port } = server.address() as AddressInfo
-  const url = `http://${formatHostPort({ host: options.host === '0.0.0.0' ? '127.0.0.1' : options.host, port })}`
   options.logger.info('relay: listening', {
     url: `${url}${HOOK_PATH}`,
     channels: options.config.channels.map((c) => c.name),
@@ -78,8 +72,7 @@ export async function startRelayServer(options: RelayServerOptions): Promise<Rel
   return {
     url,
     async close() {
-      server.closeAllConnections()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await closeHttpServer(server)
       await hook.close()
     },
   }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { parseConfig } from '../config/index.js'
-import { startProxyService } from '../service/index.js'
+import { startProxyService } from '../server/index.js'
+import { startScriptedEngine } from '../sim/index.js'
 import {
   listPrometheusAlerts,
   queryPrometheus,
@@ -9,7 +10,6 @@ import {
   waitUntil,
 } from '../testing/prom-stack.js'
 import { startRulesStack } from '../testing/rules-stack.js'
-import { startScriptedEngine } from '../testing/scripted-engine.js'
 
 // The story's long-context alert, made real (seed-errata.md: its PromQL was invalid): real
 // requests through `inferwatch proxy` are tagged context_class="long" from the engine's reported

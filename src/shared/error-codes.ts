@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   // proxy
   'PROXY_LISTEN_FAILED',
   'UPSTREAM_URL_INVALID',
+  // server (admin endpoints)
+  'ADMIN_LISTEN_FAILED',
   // rules
   'RULES_OUT_DIR',
   // gpu
@@ -22,6 +24,8 @@ export const ERROR_CODES = [
   'RELAY_PAYLOAD_INVALID',
   'RELAY_DELIVERY_FAILED',
   'RELAY_LISTEN_FAILED',
+  // sim
+  'SIM_LISTEN_FAILED',
   // generic
   'INTERNAL',
 ] as const

@@ -1,6 +1,6 @@
 import { parseConfig } from '../../config/index.js'
-import { renderMetricsSummary, sendDemoTraffic, startProxyService } from '../../service/index.js'
-import { AppError } from '../../shared/index.js'
+import { startProxyService } from '../../server/index.js'
+import { renderMetricsSummary, sendDemoTraffic, startScriptedEngine } from '../../sim/index.js'
 import { boolOpt, type Command, stringOpt, waitForAbort } from '../command.js'
 
 const MODEL = 'qwen3-4b-instruct-2507'
@@ -26,16 +26,6 @@ export const demoCommand: Command = {
     'The scripted engine speaks the vLLM OpenAI API with a known schedule (first token after 80 ms, then one every 15 ms).',
   examples: ['make demo', 'inferwatch demo --once'],
   async run(args, io) {
-    // The scripted engine ships with the repository (src/testing), not with the npm package.
-    let startScriptedEngine: typeof import('../../testing/scripted-engine.js').startScriptedEngine
-    try {
-      ;({ startScriptedEngine } = await import('../../testing/scripted-engine.js'))
-    } catch (cause) {
-      throw new AppError('INTERNAL', 'the demo engine is not part of this installation', {
-        cause,
-        hint: 'run `make demo` from a clone of the repository',
-      })
-    }
     const engine = await startScriptedEngine({ servedModels: [MODEL], maxModelLen: 262144 })
     try {
       const config = parseConfig(

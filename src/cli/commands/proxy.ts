@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/index.js'
 import { parseUpstreamUrl } from '../../proxy/index.js'
-import { startProxyService } from '../../service/index.js'
+import { startProxyService } from '../../server/index.js'
 import { AppError, formatHostPort, redactUrl } from '../../shared/index.js'
 import { type Command, type ParsedArgs, stringOpt, waitForAbort } from '../command.js'
 

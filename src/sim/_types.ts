@@ -1,6 +1,6 @@
 // The scripted engine's public types (see scripted-engine.ts).
 import type { IncomingHttpHeaders } from 'node:http'
-import type { ScriptedGauges } from './_scripted-metrics.js'
+import type { ScriptedGauges } from './_metrics.js'
 
 /** Switchable failure behaviours. */
 export type ScriptedFailure =

@@ -5,8 +5,8 @@
 import { Agent, createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Registry } from 'prom-client'
-import { createMeter } from '../meter/index.js'
-import { startProxy } from '../proxy/index.js'
+import { createMeter } from '../../src/meter/index.js'
+import { startProxy } from '../../src/proxy/index.js'
 
 const BODY = Buffer.from(
   JSON.stringify({

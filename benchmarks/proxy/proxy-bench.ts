@@ -28,8 +28,10 @@ import { fmtAdded, fmtMs, fmtRatio, type Row, renderTable, verdict } from './_re
 import { percentile } from './_stats.js'
 import { runWrk, type WrkResult } from './_wrk.js'
 
-const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const ROOT = resolve(DIST, '..')
+// Built to dist-bench/benchmarks/proxy/; inferwatch itself runs from the package build in dist/.
+const HERE = dirname(fileURLToPath(import.meta.url))
+const ROOT = resolve(HERE, '../../..')
+const DIST = join(ROOT, 'dist')
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
 
 function freePort(): Promise<number> {
@@ -88,13 +90,13 @@ async function main(): Promise<void> {
   const children: Child[] = []
   try {
     log(`starting stub, nginx and inferwatch (work dir ${work})`)
-    const stub = await startStub(DIST)
+    const stub = await startStub(HERE)
     children.push(stub.child)
     const nginx = await startNginx(nginxPath, work, stub.url, await freePort())
     children.push(nginx.child)
     const iw = await startInferwatch(DIST, work, stub.url)
     children.push(iw.child)
-    const pipe = await startNodePipe(DIST, stub.url)
+    const pipe = await startNodePipe(HERE, stub.url)
     children.push(pipe.child)
     const targets: Target[] = [
       { name: 'direct', url: stub.url },

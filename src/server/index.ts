@@ -6,4 +6,9 @@ export {
   type Readiness,
   sendError,
   startAdminServer,
-} from './start-admin-server.js'
+} from './_admin.js'
+export {
+  type ProxyServiceDeps,
+  type ProxyServiceHandle,
+  startProxyService,
+} from './start-server.js'

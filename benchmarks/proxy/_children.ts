@@ -47,8 +47,8 @@ export function firstLine(
   })
 }
 
-export async function startStub(distDir: string): Promise<{ child: Child; url: string }> {
-  const proc = spawn(process.execPath, [join(distDir, 'bench/_stub.js')], {
+export async function startStub(benchDir: string): Promise<{ child: Child; url: string }> {
+  const proc = spawn(process.execPath, [join(benchDir, '_stub.js')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const m = await firstLine(proc, /^(\d+)$/)
@@ -57,10 +57,10 @@ export async function startStub(distDir: string): Promise<{ child: Child; url: s
 
 /** The reference bare Node pipe proxy (see _node-pipe.ts). */
 export async function startNodePipe(
-  distDir: string,
+  benchDir: string,
   upstream: string,
 ): Promise<{ child: Child; url: string }> {
-  const proc = spawn(process.execPath, [join(distDir, 'bench/_node-pipe.js'), upstream], {
+  const proc = spawn(process.execPath, [join(benchDir, '_node-pipe.js'), upstream], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const m = await firstLine(proc, /^(http:\/\/\S+)$/)

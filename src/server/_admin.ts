@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { Registry } from 'prom-client'
-import { AppError, createLogger, formatHostPort, type Logger } from '../shared/index.js'
+import { closeHttpServer, createLogger, type Logger, listenHttp } from '../shared/index.js'
 
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>
 
@@ -119,33 +118,19 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       })
   })
 
-  const host = options.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (cause: NodeJS.ErrnoException) =>
-      reject(
-        new AppError(
-          'PROXY_LISTEN_FAILED',
-          `admin server cannot listen on ${formatHostPort({ host, port: options.port ?? 9464 })}: ${cause.code ?? cause.message}`,
-          { cause, hint: 'pick another --admin address, or stop what uses that port' },
-        ),
-      ),
-    )
-    server.listen(options.port ?? 9464, host, () => resolve())
+  const listening = await listenHttp(server, {
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 9464,
+    what: 'admin server',
+    code: 'ADMIN_LISTEN_FAILED',
+    flag: '--admin',
   })
-  const port = (server.address() as AddressInfo).port
-  const shown = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host
   return {
-    url: `http://${formatHostPort({ host: shown, port })}`,
-    host,
-    port,
+    ...listening,
     mount(route) {
       routes.push(route)
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      }),
+    close: () => closeHttpServer(server),
   }
 }
 

@@ -1,9 +1,9 @@
 // Drives the meter through the seam with injected timestamps (shared by the meter's tests).
 import assert from 'node:assert/strict'
 import { Registry } from 'prom-client'
+import { createMeter, type MeterHandle } from '../meter/index.js'
+import type { ErrorType } from '../meter/types.js'
 import type { TokenCounter } from '../tokens/index.js'
-import { createMeter, type MeterHandle } from './index.js'
-import type { ErrorType } from './types.js'
 
 export const MODEL = 'qwen3-4b-instruct-2507'
 export const DEFAULT_CLASSES = { mediumFromTokens: 32768, longFromTokens: 100000 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { Gauge, Registry } from 'prom-client'
-import { startAdminServer } from './index.js'
+import { startAdminServer } from './_admin.js'
 
 async function get(url: string, init: RequestInit = {}) {
   const res = await fetch(url, init)
@@ -78,7 +78,7 @@ test('the bearer token guards everything except /healthz', async (t) => {
   assert.equal(hook.text, 'queued')
 })
 
-test('mounted routes, handler failures answer 500, the port in use is PROXY_LISTEN_FAILED', async (t) => {
+test('mounted routes, handler failures answer 500, the port in use is ADMIN_LISTEN_FAILED naming the address', async (t) => {
   const registry = new Registry()
   const admin = await startAdminServer({ registry, port: 0, ready: () => ({ ok: true }) })
   t.after(() => admin.close())
@@ -100,8 +100,15 @@ test('mounted routes, handler failures answer 500, the port in use is PROXY_LIST
   assert.equal((await get(`${admin.url}/boom`)).status, 500)
   await assert.rejects(
     startAdminServer({ registry, port: admin.port, ready: () => ({ ok: true }) }),
-    {
-      code: 'PROXY_LISTEN_FAILED',
+    (err: unknown) => {
+      const e = err as { code?: string; message?: string; hint?: string }
+      assert.equal(e.code, 'ADMIN_LISTEN_FAILED')
+      assert.match(
+        e.message ?? '',
+        new RegExp(`admin server cannot listen on 127\\.0\\.0\\.1:${admin.port}`),
+      )
+      assert.match(e.hint ?? '', /another process uses .* --admin/)
+      return true
     },
   )
 })

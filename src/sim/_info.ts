@@ -1,7 +1,7 @@
 // The scripted engine's GET endpoints: /health, /v1/models, a vLLM-like /metrics, and the info
 // endpoint of the engine it plays (engines.md §0: vLLM /version, TGI /info, SGLang
 // /get_model_info, llama.cpp /props).
-import { renderEngineMetrics, type ScriptedGauges } from './_scripted-metrics.js'
+import { renderEngineMetrics, type ScriptedGauges } from './_metrics.js'
 
 export interface InfoState {
   servedModels: string[]

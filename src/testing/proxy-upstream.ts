@@ -7,7 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http'
 import type { ExchangeObserver, ExchangeOutcome, Meter } from '../meter/types.js'
-import { listenLocal } from '../testing/index.js'
+import { listenLocal } from './index.js'
 
 // Test helpers for the proxy (not shipped as API): a scriptable upstream, a raw client and a
 // meter that records what the proxy told it.

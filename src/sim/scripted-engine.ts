@@ -10,7 +10,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { createTokenCounter, type TokenCounter } from '../tokens/counter.js'
+import { closeHttpServer, type HostPort, listenHttp } from '../shared/index.js'
+import { createTokenCounter, type TokenCounter } from '../tokens/index.js'
 import {
   renderStreamHead,
   renderStreamTail,
@@ -18,19 +19,18 @@ import {
   renderWhole,
   type ScriptedExchange,
   streamContentType,
-} from './_scripted-formats.js'
-import { answerInfo } from './_scripted-info.js'
-import { parseScriptedRequest } from './_scripted-request.js'
-import type { RecordedRequest, ScriptedEngine, ScriptedEngineOptions } from './_scripted-types.js'
-import { closeServer, listenLocal } from './net.js'
+} from './_formats.js'
+import { answerInfo } from './_info.js'
+import { parseScriptedRequest } from './_request.js'
+import type { RecordedRequest, ScriptedEngine, ScriptedEngineOptions } from './_types.js'
 
-export type { ScriptedGauges } from './_scripted-metrics.js'
+export type { ScriptedGauges } from './_metrics.js'
 export type {
   RecordedRequest,
   ScriptedEngine,
   ScriptedEngineOptions,
   ScriptedFailure,
-} from './_scripted-types.js'
+} from './_types.js'
 
 // Each a single Qwen3 token (a leading space and a common word).
 const WORDS = ' Hello world this is a test of the quick brown fox and'.split(/(?= )/)
@@ -58,6 +58,7 @@ export function scriptedTokenText(i: number): string {
 
 export async function startScriptedEngine(
   initial: Partial<ScriptedEngineOptions> = {},
+  listenAt: HostPort = { host: '127.0.0.1', port: 0 },
 ): Promise<ScriptedEngine> {
   let opts: ScriptedEngineOptions = { ...DEFAULT_SCRIPTED_OPTIONS, ...initial }
   const requests: RecordedRequest[] = []
@@ -251,7 +252,13 @@ export async function startScriptedEngine(
     totals.success++
   }
 
-  const url = await listenLocal(server)
+  const { url } = await listenHttp(server, {
+    host: listenAt.host,
+    port: listenAt.port,
+    what: 'engine simulator',
+    code: 'SIM_LISTEN_FAILED',
+    flag: '--listen',
+  })
   return {
     url,
     requests,
@@ -270,7 +277,7 @@ export async function startScriptedEngine(
       for (const t of timers) clearTimeout(t)
       timers.clear()
       for (const s of sockets) s.destroy()
-      await closeServer(server)
+      await closeHttpServer(server)
     },
   }
 }

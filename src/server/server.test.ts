@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { parseConfig } from '../config/index.js'
 import type { Meter, Provider } from '../meter/types.js'
-import { startScriptedEngine } from '../testing/scripted-engine.js'
+import { startScriptedEngine } from '../sim/index.js'
 import { startProxyService } from './index.js'
 
 function modelsMeter(): Meter & { served: { models: readonly string[]; provider: Provider }[] } {

@@ -3,7 +3,7 @@
 // (choices: []), vLLM demo NDJSON with cumulative text, TGI SSE with `data:` and no [DONE] (the
 // last token event carries generated_text + details), SGLang SSE with cumulative text and
 // meta_info, llama.cpp SSE whose last event has stop:true, timings and token counts.
-import type { ScriptedFormat, ScriptedRequest } from './_scripted-request.js'
+import type { ScriptedFormat, ScriptedRequest } from './_request.js'
 
 export interface ScriptedExchange {
   req: ScriptedRequest

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
-import { closeServer, listenLocal, REPO_ROOT } from '../testing/index.js'
+import { closeServer, listenLocal, REPO_ROOT } from './index.js'
 
 // Test helper (not used at run time): real HTTP servers on 127.0.0.1 that answer like each
 // engine's discovery endpoints, with the API formats of shared/research/engines.md §1-§4.

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { parseConfig } from '../config/index.js'
-import { startScriptedEngine } from '../testing/scripted-engine.js'
+import { startProxyService } from '../server/index.js'
 import {
   quantileFromBuckets,
   renderMetricsSummary,
   sendDemoTraffic,
-  startProxyService,
+  startScriptedEngine,
 } from './index.js'
 
 test('quantileFromBuckets interpolates like histogram_quantile', () => {

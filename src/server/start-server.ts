@@ -1,5 +1,4 @@
 import { Gauge, Registry } from 'prom-client'
-import { type AdminRoute, type AdminServerHandle, startAdminServer } from '../admin/index.js'
 import type { Config } from '../config/index.js'
 import { discoverEngine, registerEngineInfo } from '../engines/index.js'
 import { createGpuCollector, type ExecFileFn, type GpuCollector } from '../gpu/index.js'
@@ -13,6 +12,7 @@ import {
   readVersion,
   redactUrl,
 } from '../shared/index.js'
+import { type AdminRoute, type AdminServerHandle, startAdminServer } from './_admin.js'
 import { createUpstreamHealth } from './_upstream-health.js'
 
 export interface ProxyServiceDeps {

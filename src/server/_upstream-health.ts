@@ -1,5 +1,5 @@
-import type { Readiness } from '../admin/index.js'
 import { joinUrl, probeUrl } from '../engines/index.js'
+import type { Readiness } from './_admin.js'
 
 // Liveness of the engine (shared/research/engines.md §0 "liveness"): vLLM, TGI, SGLang and llama.cpp
 // all answer GET /health (200 when serving; 503 while loading or dead). Generic OpenAI-compatible

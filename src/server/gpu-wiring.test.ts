@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parseConfig } from '../config/index.js'
-import { createStandIn } from '../gpu/_stand-in.js'
 import type { Meter } from '../meter/types.js'
+import { startScriptedEngine } from '../sim/index.js'
 import { REPO_ROOT } from '../testing/index.js'
-import { startScriptedEngine } from '../testing/scripted-engine.js'
+import { createStandIn } from '../testing/nvidia-smi-stand-in.js'
 import { startProxyService } from './index.js'
 
 // `inferwatch proxy` runs the GPU collector (issue 4): the config's gpu.* keys reach it, and its

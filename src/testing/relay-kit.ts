@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
 import { parseConfig } from '../config/index.js'
+import type { RelayConfig } from '../relay/_types.js'
+import { type AlertmanagerHookOptions, createAlertmanagerHook } from '../relay/hook.js'
 import { createLogger, type Logger } from '../shared/index.js'
-import { listSharedFixtures, REPO_ROOT } from '../testing/index.js'
-import type { RelayConfig } from './_types.js'
-import { type AlertmanagerHookOptions, createAlertmanagerHook } from './hook.js'
+import { listSharedFixtures, REPO_ROOT } from './index.js'
 
 // Helpers for the relay's own tests; nothing but *.test.ts imports this file.
 

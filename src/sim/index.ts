@@ -1,0 +1,13 @@
+export { parseScriptedRequest, type ScriptedRequest } from './_request.js'
+export { quantileFromBuckets, renderMetricsSummary } from './demo-summary.js'
+export { type DemoTrafficResult, promptOfTokens, sendDemoTraffic } from './demo-traffic.js'
+export {
+  DEFAULT_SCRIPTED_OPTIONS,
+  type RecordedRequest,
+  type ScriptedEngine,
+  type ScriptedEngineOptions,
+  type ScriptedFailure,
+  type ScriptedGauges,
+  scriptedTokenText,
+  startScriptedEngine,
+} from './scripted-engine.js'
