@@ -42,12 +42,3 @@ export function waitForAbort(signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve()
   return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))
 }
-
-export function stringOpt(args: ParsedArgs, name: string): string | undefined {
-  const v = args.values[name]
-  return typeof v === 'string' ? v : undefined
-}
-
-export function boolOpt(args: ParsedArgs, name: string): boolean {
-  return args.values[name] === true
-}

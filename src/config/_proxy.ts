@@ -1,10 +1,11 @@
 import { z } from 'zod'
+import { hostPortKey, httpUrlKey } from './_values.js'
 
 // Proxy and admin keys (design.md "Config contract"). Defaults from design.md.
 export const proxyShape = {
-  upstream: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8000'),
-  listen: z.string().default('0.0.0.0:8080'),
-  admin: z.string().default('127.0.0.1:9464'),
+  upstream: httpUrlKey('http://127.0.0.1:8000'),
+  listen: hostPortKey('0.0.0.0:8080'),
+  admin: hostPortKey('127.0.0.1:9464'),
   /** Bearer token required on admin endpoints other than /healthz when set. */
   adminToken: z.string().min(1).optional(),
   contextClasses: z

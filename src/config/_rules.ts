@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { httpUrlKey } from './_values.js'
 
 // Prometheus, Alertmanager and alert-threshold keys (issue 3). Defaults from the user story
 // (shared/docs/design.md "Rule contract"; seed-errata.md). Durations are whole seconds.
@@ -31,7 +32,7 @@ export const rulesShape = {
   dcgmExporter: z.strictObject({ targets: z.array(z.string().min(1)).default([]) }).prefault({}),
   prometheus: z
     .strictObject({
-      url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:9090'),
+      url: httpUrlKey('http://127.0.0.1:9090'),
       scrapeIntervalSeconds: z.int().positive().default(15),
       engineScrapeIntervalSeconds: z.int().positive().default(5),
       evaluationIntervalSeconds: z.int().positive().default(15),
@@ -39,7 +40,7 @@ export const rulesShape = {
     .prefault({}),
   alertmanager: z
     .strictObject({
-      url: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:9093'),
+      url: httpUrlKey('http://127.0.0.1:9093'),
       /** Where Alertmanager posts; default: the relay on the admin address, /hooks/alertmanager. */
       webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
       /** Bearer token for the webhook (default: adminToken); prefer webhookTokenFile in production. */

@@ -1,4 +1,5 @@
-import type { Config } from '../config/index.js'
+import type { Config, HttpUrl } from '../config/index.js'
+import { formatHostPort, type HostPort } from '../shared/index.js'
 
 export type EngineType = 'vllm' | 'tgi' | 'sglang' | 'llamacpp'
 export type Language = 'zh' | 'en'
@@ -48,8 +49,8 @@ export interface RulesPlan {
   engines: EngineTarget[]
   nodeExporterTargets: string[]
   dcgmExporterTargets: string[]
-  prometheusUrl: string
-  alertmanagerUrl: string
+  prometheusUrl: HttpUrl
+  alertmanagerUrl: HttpUrl
   scrapeIntervalSeconds: number
   engineScrapeIntervalSeconds: number
   evaluationIntervalSeconds: number
@@ -75,14 +76,13 @@ export interface PlanOverrides {
 }
 
 /** `0.0.0.0:9464` -> `127.0.0.1:9464`: a wildcard listen address is not a scrape target. */
-function localTarget(hostPort: string): string {
-  return hostPort.replace(/^(0\.0\.0\.0|\[::\]|):/, '127.0.0.1:')
+function localTarget({ host, port }: HostPort): string {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === ''
+  return formatHostPort({ host: wildcard ? '127.0.0.1' : host, port })
 }
 
-function hostPortOf(url: string): string {
-  const u = new URL(url)
-  const port = u.port || (u.protocol === 'https:' ? '443' : '80')
-  return `${u.hostname}:${port}`
+function hostPortOf(url: HttpUrl): string {
+  return formatHostPort({ host: url.hostname, port: url.port })
 }
 
 export function planRules(config: Readonly<Config>, overrides: PlanOverrides = {}): RulesPlan {
@@ -104,7 +104,7 @@ export function planRules(config: Readonly<Config>, overrides: PlanOverrides = {
           type: defaultType,
           targets: [hostPortOf(config.upstream)],
           metricsPath: '/metrics',
-          scheme: config.upstream.startsWith('https:') ? 'https' : 'http',
+          scheme: config.upstream.protocol === 'https:' ? 'https' : 'http',
           // The top-level key is vLLM's --gpu-memory-utilization; other engines set it per entry.
           gpuMemoryUtilization: defaultType === 'vllm' ? config.gpuMemoryUtilization : undefined,
         },

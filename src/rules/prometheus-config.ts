@@ -57,13 +57,13 @@ export function buildPrometheusConfig(plan: RulesPlan): Record<string, unknown> 
   }
   scrape.push({
     job_name: 'prometheus',
-    static_configs: [{ targets: [new URL(plan.prometheusUrl).host] }],
+    static_configs: [{ targets: [plan.prometheusUrl.authority] }],
   })
   scrape.push({
     job_name: 'alertmanager',
-    static_configs: [{ targets: [new URL(plan.alertmanagerUrl).host] }],
+    static_configs: [{ targets: [plan.alertmanagerUrl.authority] }],
   })
-  const amUrl = new URL(plan.alertmanagerUrl)
+  const amUrl = plan.alertmanagerUrl
   return {
     global: {
       scrape_interval: every(plan.scrapeIntervalSeconds),
@@ -77,8 +77,8 @@ export function buildPrometheusConfig(plan: RulesPlan): Record<string, unknown> 
       alertmanagers: [
         {
           ...(amUrl.protocol === 'https:' ? { scheme: 'https' } : {}),
-          ...(amUrl.pathname !== '/' ? { path_prefix: amUrl.pathname } : {}),
-          static_configs: [{ targets: [amUrl.host] }],
+          ...(amUrl.basePath ? { path_prefix: amUrl.basePath } : {}),
+          static_configs: [{ targets: [amUrl.authority] }],
         },
       ],
     },

@@ -1,24 +1,18 @@
 import { Gauge, Registry } from 'prom-client'
 import type { Config } from '../config/index.js'
-import { discoverEngine, registerEngineInfo } from '../engines/index.js'
-import { createGpuCollector, type ExecFileFn, type GpuCollector } from '../gpu/index.js'
+import { registerEngineInfo } from '../engines/index.js'
+import { createGpuCollector, type ExecFileFn } from '../gpu/index.js'
 import { createMeter, type Meter } from '../meter/index.js'
-import { type ProxyHandle, parseUpstreamUrl, startProxy } from '../proxy/index.js'
-import { createAlertmanagerHook } from '../relay/index.js'
-import {
-  createLogger,
-  type Logger,
-  parseHostPort,
-  readVersion,
-  redactUrl,
-} from '../shared/index.js'
+import { type ProxyHandle, startProxy } from '../proxy/index.js'
+import { createAlertmanagerHook, HOOK_PATH } from '../relay/index.js'
+import { createLogger, type Logger, readVersion } from '../shared/index.js'
 import { type AdminRoute, type AdminServerHandle, startAdminServer } from './_admin.js'
-import { createUpstreamHealth } from './_upstream-health.js'
+import { startEngineWatch } from './_engine-watch.js'
 
 export interface ProxyServiceDeps {
   logger?: Logger
   fetch?: typeof globalThis.fetch
-  /** Replaces the meter from src/meter (tests). */
+  /** Replaces the meter from src/meter (tests); the caller closes it. */
   meter?: Meter
   /** nvidia-smi runner for the GPU collector (tests). */
   execFile?: ExecFileFn
@@ -41,152 +35,93 @@ export interface ProxyServiceHandle {
   close(): Promise<void>
 }
 
-/** What `inferwatch proxy` runs: metrics registry, meter, proxy, admin server, probes, GPU. */
+/**
+ * What `inferwatch proxy` runs, in this order: metrics registry, meter, relay hook, engine watch
+ * (health + discovery), admin server, GPU collector, and last the proxy, so clients are let in
+ * only once everything that observes them runs. Closing goes in exactly the reverse order: the
+ * proxy drains first while /metrics is still served and the meter still records.
+ */
 export async function startProxyService(
   config: Readonly<Config>,
   deps: ProxyServiceDeps = {},
 ): Promise<ProxyServiceHandle> {
   const logger = deps.logger ?? createLogger()
-  const upstream = parseUpstreamUrl(config.upstream).href
-  // Labels and logs never carry credentials from the URL.
-  const upstreamLabel = redactUrl(upstream).replace(/\/$/, '')
-  const listen = parseHostPort(config.listen, '--listen')
-  const adminAt = parseHostPort(config.admin, '--admin')
-
-  const registry = new Registry()
-  new Gauge({
-    name: 'inferwatch_build_info',
-    help: 'inferwatch build: always 1, labelled with the version.',
-    labelNames: ['version'] as const,
-    registers: [registry],
-  }).set({ version: deps.version ?? readVersion() }, 1)
-  const upGauge = new Gauge({
-    name: 'inferwatch_upstream_up',
-    help: "1 when the engine's health endpoint answers 2xx, else 0.",
-    labelNames: ['upstream'] as const,
-    registers: [registry],
-  })
-  upGauge.set({ upstream: upstreamLabel }, 0)
-  const engineInfo = registerEngineInfo(registry)
-
-  const ownMeter = deps.meter
-    ? undefined
-    : createMeter({ registry, contextClasses: config.contextClasses, logger })
-  const meter: Meter = deps.meter ?? (ownMeter as Meter)
-  const cleanups: (() => Promise<void>)[] = []
-  const closeAll = async () => {
-    for (const c of cleanups.reverse())
-      await c().catch((err: unknown) => logger.warn('close failed', { err }))
-  }
+  const parts = createCloseList(logger)
   try {
+    const registry = createServerRegistry(deps.version ?? readVersion())
+
+    const ownMeter = deps.meter
+      ? undefined
+      : parts.add(createMeter({ registry, contextClasses: config.contextClasses, logger }))
+    const meter: Meter = deps.meter ?? (ownMeter as Meter)
+
+    // Always mounted: the generated alertmanager.yml posts here, and a hook without channels
+    // answers and logs what to configure rather than a 404 that Alertmanager never retries.
+    // On the admin server the admin token guards it; Alertmanager sends one Authorization
+    // header, so a second, different hookToken would refuse every post.
+    const hookConfig = config.adminToken ? { ...config.relay, hookToken: undefined } : config.relay
+    const hook = parts.add(createAlertmanagerHook({ config: hookConfig, registry, logger }))
+
+    const watch = parts.add(
+      startEngineWatch({
+        upstream: config.upstream,
+        meter,
+        upGauge: new Gauge({
+          name: 'inferwatch_upstream_up',
+          help: "1 when the engine's health endpoint answers 2xx, else 0.",
+          labelNames: ['upstream'] as const,
+          registers: [registry],
+        }),
+        engineInfo: registerEngineInfo(registry),
+        healthIntervalMs: config.proxy.healthIntervalMs,
+        modelsRefreshMs: config.proxy.modelsRefreshMs,
+        logger,
+        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+      }),
+    )
+
+    const admin = parts.add(
+      await startAdminServer({
+        ...config.admin,
+        registry,
+        token: config.adminToken,
+        routes: [
+          ...(deps.routes ?? []),
+          { method: 'POST', path: HOOK_PATH, handler: hook.handler },
+        ],
+        ready: watch.check,
+        logger,
+      }),
+    )
+
+    if (config.gpu.enabled) {
+      const gpu = parts.add(
+        createGpuCollector({
+          registry,
+          nvidiaSmiPath: config.gpu.nvidiaSmiPath,
+          intervalMs: config.gpu.intervalMs,
+          timeoutMs: config.gpu.timeoutMs,
+          processes: config.gpu.processes,
+          maxProcesses: config.gpu.maxProcesses,
+          logger,
+          ...(deps.execFile ? { execFile: deps.execFile } : {}),
+        }),
+      )
+      gpu.start()
+    }
+
     const proxy = await startProxy({
-      upstream,
-      host: listen.host,
-      port: listen.port,
+      upstream: config.upstream.href,
+      ...config.listen,
       meter,
       registry,
       upstreamTimeoutMs: config.proxy.upstreamTimeoutMs,
       maxBodyBytes: config.proxy.maxBodyBytes,
       logger,
     })
-    cleanups.push(() => proxy.close({ drainTimeoutMs: config.proxy.drainTimeoutMs }))
-    cleanups.unshift(() => meter.close())
+    parts.add({ close: () => proxy.close({ drainTimeoutMs: config.proxy.drainTimeoutMs }) })
 
-    const target = new URL(upstream)
-    const health = createUpstreamHealth({
-      // fetch rejects URLs with credentials; probes go without them (as discovery does).
-      baseUrl: `${target.origin}${target.pathname.replace(/\/+$/, '')}`,
-      label: upstreamLabel,
-      ...(deps.fetch ? { fetch: deps.fetch } : {}),
-    })
-    let wasUp: boolean | undefined
-    const checkHealth = async () => {
-      const r = await health.check()
-      upGauge.set({ upstream: upstreamLabel }, r.ok ? 1 : 0)
-      if (wasUp !== r.ok) {
-        if (r.ok) logger.info('upstream is up', { upstream: upstreamLabel })
-        else logger.warn('upstream is not ready', { reason: r.reason })
-      }
-      wasUp = r.ok
-      // An engine that was not up at start is discovered as soon as it is, not a refresh later.
-      if (r.ok && discoveredOnce !== true && !discovering) void discover()
-      return r
-    }
-    let discoveredOnce: boolean | undefined
-    let discovering = false
-    const discover = async () => {
-      discovering = true
-      try {
-        const info = await discoverEngine(upstream, {
-          timeoutMs: 3000,
-          ...(deps.fetch ? { fetch: deps.fetch } : {}),
-        })
-        engineInfo.set(info)
-        // While the engine loads it lists no models: keep the allowlist we had rather than
-        // labelling every request `other` until it is back.
-        if (info.models.length > 0) meter.setServedModels(info.models, info.provider)
-        if (discoveredOnce !== true) {
-          logger.info('engine discovered', {
-            engine: info.provider,
-            models: info.models.join(','),
-            ...(info.maxModelLen ? { maxModelLen: info.maxModelLen } : {}),
-          })
-        }
-        discoveredOnce = true
-      } catch (err) {
-        if (discoveredOnce !== false) logger.warn('engine discovery failed; will retry', { err })
-        discoveredOnce = false
-      } finally {
-        discovering = false
-      }
-    }
-    const healthLoop = every(config.proxy.healthIntervalMs, checkHealth)
-    const discoverLoop = every(config.proxy.modelsRefreshMs, discover)
-    cleanups.push(async () => {
-      healthLoop.stop()
-      discoverLoop.stop()
-    })
-
-    let gpu: GpuCollector | undefined
-    if (config.gpu.enabled) {
-      gpu = createGpuCollector({
-        registry,
-        nvidiaSmiPath: config.gpu.nvidiaSmiPath,
-        intervalMs: config.gpu.intervalMs,
-        timeoutMs: config.gpu.timeoutMs,
-        processes: config.gpu.processes,
-        maxProcesses: config.gpu.maxProcesses,
-        logger,
-        ...(deps.execFile ? { execFile: deps.execFile } : {}),
-      })
-      gpu.start()
-      const g = gpu
-      cleanups.push(() => g.close())
-    }
-
-    const routes: AdminRoute[] = [...(deps.routes ?? [])]
-    // Always mounted: the generated alertmanager.yml posts here, and a hook without channels
-    // answers and logs what to configure rather than a 404 that Alertmanager never retries.
-    // On the admin server the admin token guards it; Alertmanager sends one Authorization
-    // header, so a second, different hookToken would refuse every post.
-    const hookConfig = config.adminToken ? { ...config.relay, hookToken: undefined } : config.relay
-    const hook = createAlertmanagerHook({ config: hookConfig, registry, logger })
-    cleanups.push(() => hook.close())
-    routes.push({ method: 'POST', path: '/hooks/alertmanager', handler: hook.handler })
-    const admin = await startAdminServer({
-      host: adminAt.host,
-      port: adminAt.port,
-      registry,
-      token: config.adminToken,
-      routes,
-      ready: checkHealth,
-      logger,
-    })
-    // The admin server goes last, so /metrics stays scrapable while the proxy drains.
-    cleanups.unshift(() => admin.close())
-
-    await Promise.all([healthLoop.first, discoverLoop.first])
-    let closing: Promise<void> | undefined
+    await watch.first
     return {
       proxyUrl: proxy.url,
       adminUrl: admin.url,
@@ -197,53 +132,59 @@ export async function startProxyService(
         const deadline = Date.now() + timeoutMs
         while (proxy.inFlight() > 0 && Date.now() < deadline)
           await new Promise((r) => setTimeout(r, 5))
-        if (ownMeter) {
-          let timer: NodeJS.Timeout | undefined
-          await Promise.race([
-            ownMeter.settled(),
-            new Promise((r) => {
-              timer = setTimeout(r, Math.max(0, deadline - Date.now()))
-            }),
-          ])
-          // A pending bound would keep the process alive long after the answer.
-          clearTimeout(timer)
-        }
+        if (ownMeter) await withDeadline(ownMeter.settled(), deadline)
       },
-      refresh: async () => {
-        await Promise.all([checkHealth(), discover()])
-      },
-      close: () => {
-        closing ??= closeAll()
-        return closing
-      },
+      refresh: watch.refresh,
+      close: parts.closeAll,
     }
   } catch (err) {
-    await closeAll()
+    await parts.closeAll()
     throw err
   }
 }
 
-/** Runs `fn` now and then every `intervalMs` (never overlapping); timers do not hold the process. */
-function every(
-  intervalMs: number,
-  fn: () => Promise<unknown>,
-): { first: Promise<void>; stop(): void } {
-  let timer: NodeJS.Timeout | undefined
-  let stopped = false
-  const tick = async () => {
-    try {
-      await fn()
-    } catch {}
-    if (!stopped) {
-      timer = setTimeout(tick, intervalMs)
-      timer.unref()
-    }
-  }
+function createServerRegistry(version: string): Registry {
+  const registry = new Registry()
+  new Gauge({
+    name: 'inferwatch_build_info',
+    help: 'inferwatch build: always 1, labelled with the version.',
+    labelNames: ['version'] as const,
+    registers: [registry],
+  }).set({ version }, 1)
+  return registry
+}
+
+interface Closable {
+  close(): Promise<void>
+}
+
+/** What has started, closed in the reverse order of `add` (once; later calls share it). */
+function createCloseList(logger: Logger) {
+  const started: Closable[] = []
+  let closing: Promise<void> | undefined
   return {
-    first: tick(),
-    stop() {
-      stopped = true
-      if (timer) clearTimeout(timer)
+    add<T extends Closable>(part: T): T {
+      started.push(part)
+      return part
+    },
+    closeAll(): Promise<void> {
+      closing ??= (async () => {
+        for (const part of started.reverse())
+          await part.close().catch((err: unknown) => logger.warn('close failed', { err }))
+      })()
+      return closing
     },
   }
+}
+
+/** Waits for `p` until the deadline; a pending bound must not keep the process alive. */
+async function withDeadline(p: Promise<unknown>, deadline: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    p,
+    new Promise((r) => {
+      timer = setTimeout(r, Math.max(0, deadline - Date.now()))
+    }),
+  ])
+  clearTimeout(timer)
 }

@@ -1,5 +1,5 @@
 export { AppError, ERROR_CODES, type ErrorCode, exitCodeFor, isAppError } from './errors.js'
-export { formatHostPort, type HostPort, parseHostPort } from './host-port.js'
+export { formatHostPort, type HostPort } from './host-port.js'
 export { closeHttpServer, type Listening, type ListenSpec, listenHttp } from './listen.js'
 export { createLogger, type LogFields, type Logger, type LogLevel } from './log.js'
 export { redactSecrets, redactUrl } from './redact.js'

@@ -1,7 +1,8 @@
 import { parseConfig } from '../../config/index.js'
 import { startProxyService } from '../../server/index.js'
 import { renderMetricsSummary, sendDemoTraffic, startScriptedEngine } from '../../sim/index.js'
-import { boolOpt, type Command, stringOpt, waitForAbort } from '../command.js'
+import { boolFlag, hostPortFlag } from '../_flags.js'
+import { type Command, waitForAbort } from '../command.js'
 
 const MODEL = 'qwen3-4b-instruct-2507'
 
@@ -31,8 +32,8 @@ export const demoCommand: Command = {
       const config = parseConfig(
         {
           upstream: engine.url,
-          listen: stringOpt(args, 'listen') ?? '127.0.0.1:0',
-          admin: stringOpt(args, 'admin') ?? '127.0.0.1:0',
+          listen: hostPortFlag(args, 'listen') ?? '127.0.0.1:0',
+          admin: hostPortFlag(args, 'admin') ?? '127.0.0.1:0',
           gpu: { enabled: false },
           proxy: { drainTimeoutMs: 2000 },
         },
@@ -62,7 +63,7 @@ export const demoCommand: Command = {
             '',
           ].join('\n'),
         )
-        if (!boolOpt(args, 'once')) {
+        if (!boolFlag(args, 'once')) {
           io.stdout('running until Ctrl-C\n')
           await waitForAbort(io.signal)
         }

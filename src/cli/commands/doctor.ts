@@ -1,28 +1,10 @@
 import { type FileHandle, open } from 'node:fs/promises'
-import { loadConfig } from '../../config/index.js'
+import { loadConfig, localUrlOf } from '../../config/index.js'
 import { type DoctorOptions, renderDoctorReport, runDoctor } from '../../doctor/index.js'
 import { readGpuSnapshot } from '../../gpu/index.js'
-import { AppError, parseHostPort } from '../../shared/index.js'
-import { boolOpt, type Command, stringOpt } from '../command.js'
-
-function httpUrl(value: string, flag: string): string {
-  let url: URL | undefined
-  try {
-    url = new URL(value)
-  } catch {}
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
-    throw new AppError('USAGE', `${flag} must be an http(s) URL, got "${value}"`, {
-      hint: `e.g. ${flag} http://127.0.0.1:9090`,
-    })
-  return value.replace(/\/+$/, '')
-}
-
-/** The admin listen address as a URL doctor can call (0.0.0.0 and :: mean this host). */
-function adminUrlOf(admin: string): string {
-  const { host, port } = parseHostPort(admin, '--admin')
-  const h = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host
-  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`
-}
+import { AppError } from '../../shared/index.js'
+import { boolFlag, positiveIntFlag, stringFlag, urlFlag } from '../_flags.js'
+import type { Command } from '../command.js'
 
 const LOG_TAIL_BYTES = 512 * 1024
 
@@ -116,48 +98,32 @@ export const doctorCommand: Command = {
     'docker logs vllm 2>&1 | inferwatch doctor --engine-log -',
   ],
   async run(args, io) {
-    const path = stringOpt(args, 'config')
-    const smi = stringOpt(args, 'nvidia-smi')
-    const upstreamFlag = stringOpt(args, 'upstream')
+    const path = stringFlag(args, 'config')
+    const smi = stringFlag(args, 'nvidia-smi')
     const config = loadConfig({
       path,
       env: io.env,
       overrides: {
-        ...(upstreamFlag ? { upstream: httpUrl(upstreamFlag, '--upstream') } : {}),
+        upstream: urlFlag(args, 'upstream'),
         ...(smi ? { gpu: { nvidiaSmiPath: smi } } : {}),
       },
     })
-    const timeoutRaw = stringOpt(args, 'timeout')
-    if (timeoutRaw !== undefined && !/^[1-9]\d*$/.test(timeoutRaw))
-      throw new AppError(
-        'USAGE',
-        `--timeout must be a positive whole number of ms, got "${timeoutRaw}"`,
-        {
-          hint: 'e.g. --timeout 5000',
-        },
-      )
-    const fromConfig = (flag: string, configured: string): string | undefined => {
-      const v = stringOpt(args, flag)
-      if (v !== undefined) return httpUrl(v, `--${flag}`)
-      return path ? configured : undefined
-    }
-    const prometheus = fromConfig('prometheus', config.prometheus.url)
-    const alertmanager = fromConfig('alertmanager', config.alertmanager.url)
-    const adminFlag = stringOpt(args, 'admin')
-    const adminUrl = adminFlag
-      ? httpUrl(adminFlag, '--admin')
-      : path
-        ? adminUrlOf(config.admin)
-        : undefined
+    const timeoutMs = positiveIntFlag(args, 'timeout', 'milliseconds')
+    // Prometheus, Alertmanager and the admin are checked when named by a flag or by --config.
+    const fromConfig = (flag: string, configured: string): string | undefined =>
+      urlFlag(args, flag)?.base ?? (path ? configured : undefined)
+    const prometheus = fromConfig('prometheus', config.prometheus.url.base)
+    const alertmanager = fromConfig('alertmanager', config.alertmanager.url.base)
+    const adminUrl = fromConfig('admin', localUrlOf(config.admin))
     const options: DoctorOptions = {
-      upstream: config.upstream,
+      upstream: config.upstream.base,
       gpuMemoryAlertRatio: config.alerts.gpuMemoryHigh.ratio,
       gpuMemoryUtilization: config.gpuMemoryUtilization,
       ...(prometheus ? { prometheus } : {}),
       ...(alertmanager ? { alertmanager } : {}),
       ...(adminUrl ? { adminUrl } : {}),
       ...(config.adminToken ? { adminToken: config.adminToken } : {}),
-      ...(timeoutRaw ? { timeoutMs: Number(timeoutRaw) } : {}),
+      ...(timeoutMs ? { timeoutMs } : {}),
       // From the environment, not a flag: keys on the command line end up in `ps` and shell history.
       ...(io.env.INFERWATCH_API_KEY ? { apiKey: io.env.INFERWATCH_API_KEY } : {}),
     }
@@ -168,7 +134,7 @@ export const doctorCommand: Command = {
           timeoutMs: config.gpu.timeoutMs,
           signal: io.signal,
         })
-    const logPath = stringOpt(args, 'engine-log')
+    const logPath = stringFlag(args, 'engine-log')
     if (logPath)
       options.engineLog = {
         name: logPath === '-' ? 'stdin' : logPath,
@@ -176,7 +142,7 @@ export const doctorCommand: Command = {
       }
     const report = await runDoctor(options)
     io.stdout(
-      boolOpt(args, 'json') ? `${JSON.stringify(report, null, 2)}\n` : renderDoctorReport(report),
+      boolFlag(args, 'json') ? `${JSON.stringify(report, null, 2)}\n` : renderDoctorReport(report),
     )
     return report.ok ? 0 : 1
   },

@@ -1,22 +1,7 @@
 import { loadConfig } from '../../config/index.js'
 import { type GpuSnapshot, readGpuSnapshot, renderGpuTable } from '../../gpu/index.js'
-import { AppError } from '../../shared/index.js'
-import { boolOpt, type Command, type ParsedArgs, stringOpt } from '../command.js'
-
-function positiveInt(args: ParsedArgs, name: string): number | undefined {
-  const raw = stringOpt(args, name)
-  if (raw === undefined) return undefined
-  if (!/^\d+$/.test(raw) || Number(raw) <= 0) {
-    throw new AppError(
-      'USAGE',
-      `--${name} must be a positive whole number of milliseconds, got "${raw}"`,
-      {
-        hint: `e.g. --${name} 5000`,
-      },
-    )
-  }
-  return Number(raw)
-}
+import { boolFlag, positiveIntFlag, stringFlag } from '../_flags.js'
+import type { Command } from '../command.js'
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -81,27 +66,27 @@ export const gpuCommand: Command = {
     'inferwatch gpu --once --json',
   ],
   async run(args, io) {
-    const interval = positiveInt(args, 'interval')
-    const timeout = positiveInt(args, 'timeout')
+    const interval = positiveIntFlag(args, 'interval', 'milliseconds')
+    const timeout = positiveIntFlag(args, 'timeout', 'milliseconds')
     const config = loadConfig({
-      path: stringOpt(args, 'config'),
+      path: stringFlag(args, 'config'),
       env: io.env,
       overrides: {
         gpu: {
           ...(interval ? { intervalMs: interval } : {}),
           ...(timeout ? { timeoutMs: timeout } : {}),
-          ...(stringOpt(args, 'nvidia-smi')
-            ? { nvidiaSmiPath: stringOpt(args, 'nvidia-smi') }
+          ...(stringFlag(args, 'nvidia-smi')
+            ? { nvidiaSmiPath: stringFlag(args, 'nvidia-smi') }
             : {}),
         },
       },
     })
-    const json = boolOpt(args, 'json')
+    const json = boolFlag(args, 'json')
     const read = () =>
       readGpuSnapshot({
         nvidiaSmiPath: config.gpu.nvidiaSmiPath,
         timeoutMs: config.gpu.timeoutMs,
-        processes: boolOpt(args, 'processes') || config.gpu.processes,
+        processes: boolFlag(args, 'processes') || config.gpu.processes,
         signal: io.signal,
       })
     const print = (s: GpuSnapshot, stamp: boolean) => {
@@ -111,7 +96,7 @@ export const gpuCommand: Command = {
     }
     // The first read decides: no nvidia-smi is an error with a hint (exit 1), not an empty table.
     const first = await read()
-    const once = boolOpt(args, 'once')
+    const once = boolFlag(args, 'once')
     print(first, !once)
     if (once) return 0
     let failing = false

@@ -7,28 +7,14 @@ import {
   renderPlan,
 } from '../../plan/index.js'
 import { AppError } from '../../shared/index.js'
-import { boolOpt, type Command, type ParsedArgs, stringOpt } from '../command.js'
+import { boolFlag, numberFlag, stringFlag } from '../_flags.js'
+import type { Command, ParsedArgs } from '../command.js'
 
 const GIB = 1024 ** 3
-
-function numberOpt(args: ParsedArgs, name: string, integer: boolean): number | undefined {
-  const raw = stringOpt(args, name)
-  if (raw === undefined) return undefined
-  const ok = integer ? /^\d+$/.test(raw) : /^\d+(\.\d+)?$|^\.\d+$/.test(raw)
-  if (!ok) {
-    throw new AppError(
-      'USAGE',
-      `--${name} must be ${integer ? 'a whole number' : 'a number'}, got "${raw}"`,
-      {
-        hint: 'run `inferwatch plan --help`',
-      },
-    )
-  }
-  return Number(raw)
-}
+const PLAN_NUMBER = { integer: false, command: 'plan' }
 
 function kvDtype(args: ParsedArgs): KvCacheDtype | undefined {
-  const raw = stringOpt(args, 'kv-cache-dtype')
+  const raw = stringFlag(args, 'kv-cache-dtype')
   if (raw === undefined || raw === 'auto' || raw === 'fp8') return raw
   throw new AppError('USAGE', `--kv-cache-dtype must be auto or fp8, got "${raw}"`, {
     hint: 'fp8 halves the KV cache per token (vLLM --kv-cache-dtype fp8)',
@@ -108,26 +94,26 @@ export const planCommand: Command = {
     'inferwatch plan --model ./Qwen3-8B/config.json --gpu l40s',
   ],
   async run(args, io) {
-    const memGib = numberOpt(args, 'gpu-memory-gib', false)
-    const overheadGib = numberOpt(args, 'overhead-gib', false)
+    const memGib = numberFlag(args, 'gpu-memory-gib', PLAN_NUMBER)
+    const overheadGib = numberFlag(args, 'overhead-gib', PLAN_NUMBER)
     const result = planCapacity({
-      model: stringOpt(args, 'model') ?? 'qwen3-4b-instruct-2507',
-      gpu: stringOpt(args, 'gpu') ?? 'rtx-4090d',
+      model: stringFlag(args, 'model') ?? 'qwen3-4b-instruct-2507',
+      gpu: stringFlag(args, 'gpu') ?? 'rtx-4090d',
       ...(memGib !== undefined ? { gpuMemoryBytes: memGib * GIB } : {}),
       ...(overheadGib !== undefined ? { overheadBytes: overheadGib * GIB } : {}),
       gpuMemoryUtilization:
-        numberOpt(args, 'gpu-memory-utilization', false) ?? DEFAULT_GPU_MEMORY_UTILIZATION,
+        numberFlag(args, 'gpu-memory-utilization', PLAN_NUMBER) ?? DEFAULT_GPU_MEMORY_UTILIZATION,
       kvCacheDtype: kvDtype(args) ?? 'auto',
       ...optionalInt(args, 'max-model-len', 'maxModelLen'),
       ...optionalInt(args, 'prompt-tokens', 'promptTokens'),
       ...optionalInt(args, 'output-tokens', 'outputTokens'),
     })
-    io.stdout(boolOpt(args, 'json') ? `${JSON.stringify(result, null, 2)}\n` : renderPlan(result))
+    io.stdout(boolFlag(args, 'json') ? `${JSON.stringify(result, null, 2)}\n` : renderPlan(result))
     return 0
   },
 }
 
 function optionalInt(args: ParsedArgs, flag: string, key: string): Record<string, number> {
-  const v = numberOpt(args, flag, true)
+  const v = numberFlag(args, flag, { integer: true, command: 'plan' })
   return v === undefined ? {} : { [key]: v }
 }

@@ -1,23 +1,8 @@
 import { loadConfig } from '../../config/index.js'
-import { parseUpstreamUrl } from '../../proxy/index.js'
 import { startProxyService } from '../../server/index.js'
-import { AppError, formatHostPort, redactUrl } from '../../shared/index.js'
-import { type Command, type ParsedArgs, stringOpt, waitForAbort } from '../command.js'
-
-function positiveInt(args: ParsedArgs, name: string, unit: string): number | undefined {
-  const raw = stringOpt(args, name)
-  if (raw === undefined) return undefined
-  if (!/^\d+$/.test(raw) || Number(raw) <= 0) {
-    throw new AppError(
-      'USAGE',
-      `--${name} must be a positive whole number of ${unit}, got "${raw}"`,
-      {
-        hint: `run \`inferwatch proxy --help\``,
-      },
-    )
-  }
-  return Number(raw)
-}
+import { formatHostPort } from '../../shared/index.js'
+import { hostPortFlag, positiveIntFlag, stringFlag, urlFlag } from '../_flags.js'
+import { type Command, waitForAbort } from '../command.js'
 
 export const proxyCommand: Command = {
   name: 'proxy',
@@ -70,25 +55,23 @@ export const proxyCommand: Command = {
     'curl -s http://127.0.0.1:9464/metrics | grep gen_ai_',
   ],
   async run(args, io) {
-    const upstream = stringOpt(args, 'upstream')
-    if (upstream !== undefined) parseUpstreamUrl(upstream)
-    const upstreamTimeoutMs = positiveInt(args, 'upstream-timeout', 'milliseconds')
-    const maxBodyBytes = positiveInt(args, 'max-body-bytes', 'bytes')
+    const upstreamTimeoutMs = positiveIntFlag(args, 'upstream-timeout', 'milliseconds')
+    const maxBodyBytes = positiveIntFlag(args, 'max-body-bytes', 'bytes')
     const config = loadConfig({
-      path: stringOpt(args, 'config'),
+      path: stringFlag(args, 'config'),
       env: io.env,
       overrides: {
-        upstream,
-        listen: stringOpt(args, 'listen'),
-        admin: stringOpt(args, 'admin'),
-        adminToken: stringOpt(args, 'admin-token') ?? (io.env.INFERWATCH_ADMIN_TOKEN || undefined),
+        upstream: urlFlag(args, 'upstream', 'UPSTREAM_URL_INVALID'),
+        listen: hostPortFlag(args, 'listen'),
+        admin: hostPortFlag(args, 'admin'),
+        adminToken: stringFlag(args, 'admin-token') ?? (io.env.INFERWATCH_ADMIN_TOKEN || undefined),
         proxy: { upstreamTimeoutMs, maxBodyBytes },
       },
     })
     const service = await startProxyService(config, { logger: io.logger })
     const listening = `http://${formatHostPort({ host: service.proxy.host, port: service.proxy.port })}`
     io.stdout(
-      `inferwatch proxy listening on ${listening} -> ${redactUrl(config.upstream).replace(/\/$/, '')}; metrics at ${service.adminUrl}/metrics\n`,
+      `inferwatch proxy listening on ${listening} -> ${config.upstream.label}; metrics at ${service.adminUrl}/metrics\n`,
     )
     await waitForAbort(io.signal)
     io.logger.info('shutting down: draining in-flight requests', {

@@ -1,7 +1,7 @@
-import { loadConfig } from '../../config/index.js'
+import { loadConfig, parseHostPort } from '../../config/index.js'
 import { HOOK_PATH, startRelayServer } from '../../relay/index.js'
-import { parseHostPort } from '../../shared/index.js'
-import { type Command, stringOpt, waitForAbort } from '../command.js'
+import { hostPortFlag, stringFlag } from '../_flags.js'
+import { type Command, waitForAbort } from '../command.js'
 
 export const DEFAULT_RELAY_LISTEN = '127.0.0.1:9465'
 
@@ -37,10 +37,10 @@ export const relayCommand: Command = {
     'DINGTALK_TOKEN=... DINGTALK_SECRET=SEC... inferwatch relay --config inferwatch.yaml --listen 0.0.0.0:9465',
   ],
   async run(args, io) {
-    const listen = parseHostPort(stringOpt(args, 'listen') ?? DEFAULT_RELAY_LISTEN, '--listen')
-    const token = stringOpt(args, 'token')
+    const listen = hostPortFlag(args, 'listen') ?? parseHostPort(DEFAULT_RELAY_LISTEN, '--listen')
+    const token = stringFlag(args, 'token')
     const config = loadConfig({
-      path: stringOpt(args, 'config'),
+      path: stringFlag(args, 'config'),
       env: io.env,
       overrides: token ? { relay: { hookToken: token } } : {},
     })

@@ -2,7 +2,8 @@ import { relative, resolve } from 'node:path'
 import { loadConfig, parseConfig } from '../../config/index.js'
 import { type EngineType, writeRules } from '../../rules/index.js'
 import { AppError } from '../../shared/index.js'
-import { type Command, stringOpt } from '../command.js'
+import { choiceFlag, stringFlag, urlFlag } from '../_flags.js'
+import type { Command } from '../command.js'
 
 const ENGINES = ['vllm', 'tgi', 'sglang', 'llamacpp'] as const
 
@@ -20,18 +21,6 @@ const DEFAULT_PORTS: Record<EngineType, string> = {
   tgi: '3000 (80 in the Docker image)',
   sglang: '30000',
   llamacpp: '8080 (9931 in newer builds)',
-}
-
-function oneOf<T extends string>(
-  value: string | undefined,
-  allowed: readonly T[],
-  flag: string,
-): T | undefined {
-  if (value === undefined) return undefined
-  if ((allowed as readonly string[]).includes(value)) return value as T
-  throw new AppError('USAGE', `${flag} must be one of ${allowed.join(', ')}, got "${value}"`, {
-    hint: `e.g. ${flag} ${allowed[0]}`,
-  })
 }
 
 export const rulesCommand: Command = {
@@ -82,17 +71,17 @@ export const rulesCommand: Command = {
   details:
     'Point Prometheus at DIR/prometheus.yml (it loads DIR/rules/inferwatch.rules.yml) and Alertmanager at DIR/alertmanager.yml. After regenerating, reload in place: curl -X POST http://127.0.0.1:9090/-/reload (needs --web.enable-lifecycle) or send SIGHUP to the Prometheus process. Never killall: a restart drops pending alert state and misses scrapes while down; a reload keeps both.',
   async run(args, io) {
-    const out = stringOpt(args, 'out')
+    const out = stringFlag(args, 'out')
     if (!out) {
       throw new AppError('USAGE', 'rules needs --out DIR', {
         hint: 'e.g. inferwatch rules --out ./monitoring',
       })
     }
-    const engine = oneOf<EngineType>(stringOpt(args, 'engine'), ENGINES, '--engine')
-    const language = oneOf(stringOpt(args, 'lang'), ['zh', 'en'] as const, '--lang')
-    const profile = oneOf(stringOpt(args, 'profile'), ['default', 'test'] as const, '--profile')
-    const upstream = stringOpt(args, 'upstream')
-    const configPath = stringOpt(args, 'config')
+    const engine = choiceFlag<EngineType>(args, 'engine', ENGINES)
+    const language = choiceFlag(args, 'lang', ['zh', 'en'] as const)
+    const profile = choiceFlag(args, 'profile', ['default', 'test'] as const)
+    const upstream = urlFlag(args, 'upstream', 'UPSTREAM_URL_INVALID')
+    const configPath = stringFlag(args, 'config')
     const config = loadConfig({
       path: configPath ? resolve(io.cwd, configPath) : undefined,
       env: io.env,
@@ -116,7 +105,7 @@ export const rulesCommand: Command = {
       !upstream &&
       only.type !== 'vllm' &&
       !config.engines.length &&
-      config.upstream === parseConfig({}).upstream
+      config.upstream.href === parseConfig({}).upstream.href
     ) {
       const port = DEFAULT_PORTS[only.type].split(' ')[0]
       result.warnings.push(
@@ -135,7 +124,7 @@ export const rulesCommand: Command = {
         `  amtool check-config ${d}/alertmanager.yml`,
         `  prometheus --config.file=${d}/prometheus.yml --web.enable-lifecycle`,
         `  prometheus-alertmanager --config.file=${d}/alertmanager.yml   # alerts go to ${p.webhookUrl}`,
-        `  Already running? Reload, don't kill: curl -X POST ${p.prometheusUrl}/-/reload and curl -X POST ${p.alertmanagerUrl}/-/reload (or kill -HUP <pid>)`,
+        `  Already running? Reload, don't kill: curl -X POST ${p.prometheusUrl.base}/-/reload and curl -X POST ${p.alertmanagerUrl.base}/-/reload (or kill -HUP <pid>)`,
         `  Grafana: import ${d}/grafana/inferwatch.json; Kubernetes: kubectl apply -f ${d}/k8s/`,
         '',
       ].join('\n'),
