@@ -1,6 +1,7 @@
-// `npm run bench:proxy` (docs/benchmarks.md): direct vs nginx vs inferwatch (metering on), one run,
-// the same loopback stub behind each. Progress on stderr, a Markdown table on stdout, JSON under
-// bench-results/. `--quick` for a shorter run. A benchmark, not a test: it prints, never asserts.
+// `npm run bench:proxy` (README: Performance): direct vs nginx vs inferwatch (metering on), one
+// run, the same loopback stub behind each. Progress on stderr, a Markdown table on stdout, JSON
+// under bench-results/. `--quick` for a shorter run. A benchmark, not a test: it prints, never
+// asserts.
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'

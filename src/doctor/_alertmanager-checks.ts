@@ -5,7 +5,7 @@ import { getJson, hostPortOf } from './_http-json.js'
 import type { DoctorCheck, DoctorOptions } from './types.js'
 
 // Alertmanager API v2 GET /api/v2/status returns the loaded config as YAML text (config.original);
-// the relay listens on the admin address at POST /hooks/alertmanager (design.md).
+// the relay listens on the admin address at POST /hooks/alertmanager (README: Alert relay).
 
 const RELAY_PATH = '/hooks/alertmanager'
 

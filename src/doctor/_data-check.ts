@@ -4,7 +4,8 @@ import { getJson } from './_http-json.js'
 import type { DoctorCheck, DoctorOptions } from './types.js'
 
 // Loaded rules are not enough: an alert whose input series is absent can never fire. The
-// recording rules (design.md "Rule contract") give every source the same names, so one query each.
+// recording rules (README: Prometheus rules and alerts) give every source the same names, so one
+// query each.
 
 const vectorSchema = z.object({
   status: z.literal('success'),

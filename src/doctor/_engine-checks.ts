@@ -10,8 +10,11 @@ import {
 } from '../engines/index.js'
 import type { DoctorCheck, DoctorOptions } from './types.js'
 
-// The engine half of doctor. Facts and fixes: shared/docs/seed-errata.md and
-// shared/research/engines.md §0 (how each engine turns /metrics on, liveness while loading).
+// The engine half of doctor. Facts and fixes (how each engine turns /metrics on, liveness while
+// loading): https://docs.vllm.ai/en/latest/usage/metrics.html,
+// https://huggingface.co/docs/text-generation-inference/reference/launcher,
+// https://docs.sglang.io/references/production_metrics.html,
+// https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md.
 
 const START_FAILURE_HINT =
   'is the engine running? check `ps aux | grep -E "vllm|text-generation|sglang|llama-server"`, that it listens on this port (`ss -ltnp`), and its log for "CUDA out of memory" or "Failed to load model" (a crashed start leaves nothing listening)'
@@ -63,7 +66,8 @@ function skip(id: string, title: string, finding: string): DoctorCheck {
   return { id, title, status: 'skip', finding }
 }
 
-// Default API ports (engines.md §0): vLLM 8000, TGI 3000/80, SGLang 30000, llama.cpp 8080 (9931 newer).
+// Default API ports (the engines' docs above): vLLM 8000, TGI 3000/80, SGLang 30000, llama.cpp
+// 8080 (9931 newer).
 const COMMON_PORTS = ['8000', '8080', '9931', '30000', '3000']
 
 /** On connection refused: does an engine answer /health on the usual ports of the same host? */

@@ -2,9 +2,10 @@ import type { EngineInfo } from '../engines/index.js'
 import type { GpuSnapshot } from '../gpu/index.js'
 import type { DoctorCheck, DoctorOptions } from './types.js'
 
-// GPU memory facts: shared/docs/seed-errata.md (vLLM pre-allocates gpu_memory_utilization of the
-// card at start, 0.92 by default in current vLLM, so nvidia-smi shows ~90 %+ from the first second;
-// the GPU-memory alert threshold must sit above it) and shared/research/bench-gpu.md §3.
+// GPU memory facts: vLLM pre-allocates gpu_memory_utilization of the card at start (0.92 by default
+// in current vLLM: https://github.com/vllm-project/vllm/blob/main/vllm/config/cache.py), so
+// nvidia-smi shows ~90 %+ from the first second; the GPU-memory alert threshold must sit above it
+// (README: Runbook, LLMGPUMemoryHigh).
 
 const GIB = 1024 ** 3
 const pct = (r: number) => `${Math.round(r * 100)}%`

@@ -1,8 +1,8 @@
 import type { DoctorCheck } from './types.js'
 
-// Why an engine failed to start, from its log (seed-errata.md: "monitoring cannot fix a service
-// that failed to start (CUDA OOM, model load failure)"). Messages as vLLM, PyTorch, llama.cpp,
-// TGI and SGLang print them; the first signature found (scanning from the end) wins.
+// Why an engine failed to start, from its log: monitoring cannot fix a service that failed to
+// start (CUDA OOM, model load failure; README: `inferwatch doctor`). Messages as vLLM, PyTorch,
+// llama.cpp, TGI and SGLang print them; the first signature found (scanning from the end) wins.
 
 interface Signature {
   name: string

@@ -12,9 +12,9 @@ import type { KvEstimate } from './types.js'
 const GIB = 1024 ** 3
 
 /**
- * KV tokens vLLM would get for this engine's model on the GPU nvidia-smi shows (src/plan, the math
- * of shared/research/bench-gpu.md §3). Only for engines with vLLM's memory model (vLLM, SGLang,
- * generic) whose model is a built-in profile; undefined otherwise.
+ * KV tokens vLLM would get for this engine's model on the GPU nvidia-smi shows (src/plan: vLLM's
+ * memory arithmetic, README: `inferwatch plan`). Only for engines with vLLM's memory model (vLLM,
+ * SGLang, generic) whose model is a built-in profile; undefined otherwise.
  */
 export function estimateKvWithPlan(
   engine: EngineInfo,

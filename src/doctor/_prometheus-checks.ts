@@ -6,7 +6,7 @@ import type { DoctorCheck, DoctorOptions } from './types.js'
 // Prometheus HTTP API: https://prometheus.io/docs/prometheus/latest/querying/api/
 // (/api/v1/targets, /api/v1/rules, /api/v1/alertmanagers).
 
-/** The contract's alert names (shared/docs/design.md "Rule contract"), as src/rules generates them. */
+/** The contract's alert names (README: Prometheus rules and alerts), as src/rules writes them. */
 export const CONTRACT_ALERTS = ALERT_NAMES
 
 const envelope = <T extends z.ZodType>(data: T) => z.object({ status: z.literal('success'), data })

@@ -8,7 +8,7 @@ import { estimateKvWithPlan } from './_plan-estimate.js'
 import { checkPrometheus } from './_prometheus-checks.js'
 import type { CheckStatus, DoctorCheck, DoctorOptions, DoctorReport } from './types.js'
 
-/** The user story's GPU-memory alert (design.md: > 92 % for 30 s). */
+/** The default GPU-memory alert: > 92 % for 30 s (README: Prometheus rules and alerts). */
 const DEFAULT_GPU_ALERT_RATIO = 0.92
 
 /**

@@ -16,7 +16,7 @@ import {
 } from './prom-text.js'
 import type { EngineHealth, EngineInfo, EngineMetricsInfo, EngineProvider } from './types.js'
 
-// Reading one fact each from the probe results of discoverEngine (engines.md §0 cheat sheet).
+// Reading one fact each from the probe results of discoverEngine (API docs listed in _schemas.ts).
 
 export function pickModels(
   provider: EngineProvider,
@@ -85,7 +85,8 @@ export function readCapacity(
   exposition: PromExposition | undefined,
   sglServer: SglangServerInfo | undefined,
 ): void {
-  // vLLM: cache_config_info labels (engines.md §1.2); KV tokens = num_gpu_blocks × block_size.
+  // vLLM: cache_config_info labels (https://docs.vllm.ai/en/latest/usage/metrics.html);
+  // KV tokens = num_gpu_blocks × block_size.
   const cache = exposition ? findSamples(exposition, 'vllm:cache_config_info')[0] : undefined
   if (cache) {
     const util = Number(cache.labels.gpu_memory_utilization)

@@ -1,6 +1,10 @@
 import { z } from 'zod'
 
-// Shapes of the engines' discovery bodies (shared/research/engines.md §0-§4). Only the fields we
+// Shapes of the engines' discovery bodies, as their servers define them:
+// https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html,
+// https://github.com/huggingface/text-generation-inference/blob/main/router/src/server.rs,
+// https://docs.sglang.io/basic_usage/native_api.html,
+// https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md. Only the fields we
 // read are declared; engines add fields between releases, so extra keys are allowed (z.object
 // strips them) but the declared ones must have the right types.
 

@@ -21,7 +21,7 @@ import {
 import { joinUrl, type ProbeResult, probeUrl } from './probe.js'
 import type { DiscoverOptions, EngineInfo, EngineProvider } from './types.js'
 
-// Endpoints per engine: shared/research/engines.md §0 (cheat sheet). All are probed at once.
+// Endpoints per engine (their API docs are listed in _schemas.ts). All are probed at once.
 const PATHS = [
   '/health',
   '/v1/models',

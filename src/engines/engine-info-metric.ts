@@ -2,7 +2,7 @@ import { Gauge, type Registry } from 'prom-client'
 import type { EngineInfo } from './types.js'
 
 export interface EngineInfoMetric {
-  /** Replaces the series with one per served model (design.md `inferwatch_engine_info`). */
+  /** Replaces the series with one per served model. */
   set(info: EngineInfo): void
   /** Removes every series (engine gone or unknown). */
   clear(): void

@@ -1,6 +1,6 @@
 import type { ProbeFailure } from './probe.js'
 
-/** design.md `gen_ai_provider_name`. */
+/** Values of the `gen_ai_provider_name` label (README: Metrics). */
 export type EngineProvider = 'vllm' | 'tgi' | 'sglang' | 'llamacpp' | 'openai'
 
 export type EngineHealthStatus = 'ok' | 'loading' | 'unhealthy' | 'unknown'

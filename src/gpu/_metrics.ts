@@ -1,9 +1,10 @@
 import { Gauge, type Registry } from 'prom-client'
 import type { GpuReading, GpuSnapshot } from './types.js'
 
-// Names and labels are the public contract (design.md "Metric contract"); OpenTelemetry `hw.gpu.*`
-// semantic conventions in Prometheus form. Units follow the nvidia_gpu_exporter conversions
-// (bench-gpu.md §2.2): MiB x 1048576 -> bytes, % x 0.01 -> ratio, W -> watts.
+// Names and labels are the public contract (README: GPU collector, doctor and capacity planning);
+// OpenTelemetry `hw.gpu.*` semantic conventions in Prometheus form. Units follow the
+// nvidia_gpu_exporter conversions (https://github.com/utkuozdemir/nvidia_gpu_exporter):
+// MiB x 1048576 -> bytes, % x 0.01 -> ratio, W -> watts.
 const GPU_LABELS = ['gpu', 'hw_id', 'hw_name'] as const
 const PROCESS_LABELS = ['gpu', 'hw_id', 'pid', 'process_name'] as const
 

@@ -2,10 +2,12 @@ import { AppError } from '../shared/index.js'
 import { APPS_QUERY_FIELDS, GPU_QUERY_FIELDS } from './query.js'
 import type { GpuProcess, GpuReading } from './types.js'
 
-// nvidia-smi CSV (bench-gpu.md §2.2/§2.3): one line per GPU, values joined by ", ", no quoting,
-// header names carry units ("memory.used [MiB]"), `nounits` strips units from values only.
-// Unavailable values seen in real captures (fixtures/nvidia-smi/README.md): "[N/A]", bare "N/A",
-// "[Not Supported]", "[Requested functionality has been deprecated]", "[Function Not Found]",
+// nvidia-smi CSV (`nvidia-smi --help-query-gpu`, testdata/h200-help-query-gpu.txt): one line per
+// GPU, values joined by ", ", no quoting, header names carry units ("memory.used [MiB]"), `nounits`
+// strips units from values only. Unavailable values seen in real captures (nvidia_gpu_exporter's,
+// https://github.com/utkuozdemir/nvidia_gpu_exporter, and in GitHub issues such as
+// https://github.com/enkore/i3pystatus/pull/776): "[N/A]", bare "N/A", "[Not Supported]",
+// "[Requested functionality has been deprecated]", "[Function Not Found]",
 // "[Insufficient Permissions]" and an empty cell. They all become null: the series is then
 // absent, never 0. Anything else that is not the expected shape is garbage and rejects the read.
 

@@ -1,5 +1,5 @@
-// GPU collector (issue 4): nvidia-smi -> hw_gpu_* gauges, and one-shot snapshots for `inferwatch gpu`
-// and `doctor`.
+// GPU collector: nvidia-smi -> hw_gpu_* gauges, and one-shot snapshots for `inferwatch gpu` and
+// `doctor`.
 export type { ExecFileFn, ExecFileOptions, ExecFileResult } from './_exec.js'
 export { createGpuCollector, type GpuCollector, type GpuCollectorOptions } from './collector.js'
 export { APPS_QUERY_FIELDS, appsQueryArgs, GPU_QUERY_FIELDS, gpuQueryArgs } from './query.js'

@@ -1,7 +1,8 @@
 // The exact nvidia-smi queries the collector runs (src/gpu/testdata/QUERY.txt holds the same two
-// lines; a test keeps them in step). Every field exists since driver R450 (bench-gpu.md §2.3), so
-// one unknown field cannot make the whole query fail. `name` and `process_name` come LAST: the CSV
-// has no quoting (bench-gpu.md §2.2), so a comma inside a name is rejoined from the extra cells.
+// lines; a test keeps them in step). Every field exists since driver R450
+// (https://docs.nvidia.com/deploy/nvidia-smi/index.html), so one unknown field cannot make the
+// whole query fail. `name` and `process_name` come LAST: the CSV has no quoting (see
+// testdata/h200-*.csv), so a comma inside a name is rejoined from the extra cells.
 
 export const GPU_QUERY_FIELDS = [
   'index',

@@ -1,6 +1,6 @@
-// What one response object says, whatever engine sent it (shared/research/engines.md): whether it
-// carries generated content (for TTFT), the text to count when the engine reports no usage, and the
-// engine's own token counts. Shapes are recognised by their fields, not by a route guess, so a
+// What one response object says, whatever engine sent it (README: Metrics, "Token counts"): whether
+// it carries generated content (for TTFT), the text to count when the engine reports no usage, and
+// the engine's own token counts. Shapes are recognised by their fields, not by a route guess, so a
 // response is read right even before a large request body has been parsed.
 
 export type ResponseShape = 'openai' | 'tgi' | 'sglang' | 'llamacpp' | 'vllm-demo' | 'unknown'

@@ -1,18 +1,21 @@
-// The per-request metrics of design.md "Metric contract", named as the OTel GenAI semantic
-// conventions render in Prometheus (shared/research/gateways.md §3: gen_ai.server.request.duration
-// -> gen_ai_server_request_duration_seconds, gen_ai.client.token.usage -> gen_ai_client_token_usage).
+// The per-request metrics of README: Metrics, named as the OTel GenAI semantic conventions
+// (https://opentelemetry.io/docs/specs/semconv/gen-ai/gen-ai-metrics/) render in Prometheus
+// (https://opentelemetry.io/docs/specs/otel/compatibility/prometheus_and_openmetrics/:
+// gen_ai.server.request.duration -> gen_ai_server_request_duration_seconds,
+// gen_ai.client.token.usage -> gen_ai_client_token_usage).
 import { Gauge, type Registry } from 'prom-client'
 import { FastHistogram } from './_histogram.js'
 
 /** Durations and TTFT: 1 ms up to 20 min — resolves 5 ms TTFTs and 10-minute long-context
- * requests (design.md), and has the common SLO points (0.5, 1, 2, 2.5, 5 s) as boundaries. */
+ * requests (README: Metrics), and has the common SLO points (0.5, 1, 2, 2.5, 5 s) as boundaries. */
 export const LATENCY_BUCKETS_SECONDS = [
   0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.25, 0.5, 0.75, 1, 2, 2.5, 5, 7.5, 10, 15,
   20, 30, 60, 120, 300, 600, 1200,
 ]
 
-/** Time per output token: vLLM's inter-token buckets (engines.md §1.2) plus the sub-10 ms range
- * small models on big GPUs reach. */
+/** Time per output token: vLLM's inter-token buckets
+ * (https://github.com/vllm-project/vllm/blob/main/vllm/v1/metrics/loggers.py) plus the sub-10 ms
+ * range small models on big GPUs reach. */
 export const TPOT_BUCKETS_SECONDS = [
   0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.2,
   0.3, 0.4, 0.5, 0.75, 1, 2.5,
@@ -107,7 +110,7 @@ export function registerMeterMetrics(registry: Registry, classes: ContextClasses
   // Registered last: the registry renders metrics in registration order.
   new Gauge({
     name: 'inferwatch_requests_in_flight',
-    // design.md's table says "model": its legend makes that gen_ai_request_model.
+    // The label is gen_ai_request_model, not "model" (README: Metrics).
     help: 'LLM requests in flight through the proxy, by model and context class (unknown while being worked out).',
     labelNames: ['gen_ai_request_model', 'context_class'],
     registers: [registry],

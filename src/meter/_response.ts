@@ -50,7 +50,8 @@ export class ResponseReader {
     this.status = status
     if (status >= 400) return
     const ct = String(headers['content-type'] ?? '').toLowerCase()
-    // TGI's /generate reports its counts in headers (engines.md §2).
+    // TGI's /generate reports its counts in headers
+    // (https://github.com/huggingface/text-generation-inference/blob/main/router/src/server.rs).
     this.engPrompt = headerCount(headers, 'x-prompt-tokens')
     this.engOutput = headerCount(headers, 'x-generated-tokens')
     const onData = (d: Buffer | undefined) => this.onData(d)

@@ -1,5 +1,5 @@
-// The meter: what each LLM exchange means, recorded as design.md's per-request metrics. It sits
-// behind the seam in types.ts; the proxy calls observe() on each request's arrival.
+// The meter: what each LLM exchange means, recorded as the per-request metrics of README: Metrics.
+// It sits behind the seam in types.ts; the proxy calls observe() on each request's arrival.
 import { performance } from 'node:perf_hooks'
 import type { Registry } from 'prom-client'
 import { createLogger, type Logger } from '../shared/index.js'
@@ -35,7 +35,7 @@ export interface MeterHandle extends Meter {
   readonly tokenCounter: TokenCounter
 }
 
-/** The routes metered (design.md, engines.md); every other path is forwarded unmetered. */
+/** The routes metered (README: Metrics); every other path is forwarded unmetered. */
 const METERED_PATHS = new Set([
   '/v1/chat/completions',
   '/v1/completions',

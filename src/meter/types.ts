@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 export type Provider = 'vllm' | 'tgi' | 'sglang' | 'llamacpp' | 'openai'
 export type Operation = 'chat' | 'text_completion' | 'generate'
 export type ContextClass = 'short' | 'medium' | 'long' | 'unknown'
-/** design.md: empty on success; else the HTTP status as a string, or one of these. */
+/** README: Metrics: empty on success; else the HTTP status as a string, or one of these. */
 export type ErrorType =
   | ''
   | `${number}`

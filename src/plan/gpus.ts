@@ -14,11 +14,12 @@ export interface GpuProfile {
 const MIB = 1048576
 const GBPS = 1e9
 
-// memory.total as nvidia-smi prints it: H100 81559 MiB and H200 143771 MiB from the captures in
-// shared/fixtures/nvidia-smi, RTX 4090 24564 MiB (bench-gpu.md §2.3, RLinf#255; the 4090 D is
-// assumed equal: same 24 GB GDDR6X, no capture), the others from their usual nvidia-smi tables.
-// Bandwidth from the vendor spec sheets (RTX 4090 D 1008 GB/s: bench-gpu.md §3; A100 80GB and
-// H100 are the SXM figures, the PCIe cards are slower).
+// memory.total as nvidia-smi prints it: H200 143771 MiB (src/gpu/testdata/h200-*.csv), H100
+// 81559 MiB (nvidia_gpu_exporter's captures, https://github.com/utkuozdemir/nvidia_gpu_exporter),
+// RTX 4090 24564 MiB (https://github.com/RLinf/RLinf/issues/255; the 4090 D is assumed equal:
+// same 24 GB GDDR6X, no capture), the others from their usual nvidia-smi tables. Bandwidth from
+// the vendor spec sheets (RTX 4090 D 1008 GB/s: 384-bit GDDR6X at 21 Gbps; A100 80GB and H100 are
+// the SXM figures, the PCIe cards are slower).
 export const GPU_PROFILES: readonly Readonly<GpuProfile>[] = Object.freeze([
   {
     id: 'rtx-4090d',

@@ -1,5 +1,5 @@
-// Capacity planner (issue 4): weights, KV bytes per token, KV token budget, concurrency and a decode
-// ceiling for a model on a GPU under vLLM; `doctor` calls planCapacity for its KV-capacity check.
+// Capacity planner: weights, KV bytes per token, KV token budget, concurrency and a decode ceiling
+// for a model on a GPU under vLLM; `doctor` calls planCapacity for its KV-capacity check.
 export { findGpuProfile, GPU_PROFILES, type GpuProfile, resolveGpu } from './gpus.js'
 export {
   findModelProfile,

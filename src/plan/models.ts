@@ -18,7 +18,7 @@ export interface ModelProfile {
   maxContextTokens: number
   tiedEmbeddings: boolean
   experts: { count: number; perToken: number; intermediateSize: number } | null
-  /** Total parameters, computed from the config (bench-gpu.md §3 formula). */
+  /** Total parameters, computed from the config (the layout of modelFromHfConfig). */
   params: number
   /** Parameters one token passes through (differs from params for MoE). */
   activeParams: number
@@ -71,7 +71,8 @@ function derivedMaxContext(c: z.output<typeof hfConfigSchema>): number {
 
 export type HfConfig = z.input<typeof hfConfigSchema>
 
-/** A profile from config.json facts; params follow the Qwen3/Llama layout (bench-gpu.md §3). */
+/** A profile from config.json facts; params follow the Qwen3/Llama layout
+ * (https://github.com/huggingface/transformers/tree/main/src/transformers/models/qwen3). */
 export function modelFromHfConfig(
   raw: unknown,
   id: string,
@@ -166,9 +167,10 @@ const moe30b = (maxPos: number) => ({
   moe_intermediate_size: 768,
 })
 
-// config.json facts of the Qwen3 family (Qwen3-4B-Instruct-2507 from bench-gpu.md §3; the others
-// from their Hugging Face config.json files). The 2507 releases raise max_position_embeddings
-// to 262144 (natively, rope_theta 5e6); the original Qwen3 releases have 40960.
+// config.json facts of the Qwen3 family, from their Hugging Face config.json files (e.g.
+// https://huggingface.co/Qwen/Qwen3-4B-Instruct-2507/blob/main/config.json). The 2507 releases
+// raise max_position_embeddings to 262144 (natively, rope_theta 5e6); the original Qwen3 releases
+// have 40960.
 const BUILT_IN: [id: string, hfId: string, config: HfConfig][] = [
   [
     'qwen3-4b-instruct-2507',

@@ -51,12 +51,15 @@ export interface PlanResult {
   notes: string[]
 }
 
-// vLLM facts (bench-gpu.md §3): KV per token = 2 (K and V) x layers x kv_heads x head_dim x dtype
-// bytes (AttentionSpec.real_page_size_bytes); pages of 16 tokens (cache.py block_size); the KV pool
-// = total x gpu_memory_utilization - weights - peak (gpu_worker.determine_available_memory).
+// vLLM facts (https://github.com/vllm-project/vllm/tree/main/vllm): KV per token = 2 (K and V) x
+// layers x kv_heads x head_dim x dtype bytes (v1/kv_cache_interface.py
+// AttentionSpec.real_page_size_bytes); pages of 16 tokens (config/cache.py block_size); the KV pool
+// = total x gpu_memory_utilization - weights - peak (v1/worker/gpu_worker.py
+// determine_available_memory).
 export const BLOCK_SIZE_TOKENS = 16
 export const DEFAULT_GPU_MEMORY_UTILIZATION = 0.9
-/** The GPU-memory alert threshold (design.md LLMGPUMemoryHigh): the fraction must stay below it. */
+/** LLMGPUMemoryHigh's default threshold (README: Prometheus rules and alerts): the fraction must
+ * stay below it. */
 const GPU_MEMORY_ALERT_RATIO = 0.92
 const WEIGHT_BYTES_PER_PARAM = 2 // bf16/fp16: vLLM's dtype "auto" for Qwen3
 const PREFILL_CHUNK_TOKENS = 8192

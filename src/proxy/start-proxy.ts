@@ -11,7 +11,7 @@ import { type ExchangeContext, forwardExchange } from './_exchange.js'
 export interface ProxyOptions {
   /** The engine's base URL; a path prefix is kept (`http://h:8000/x` + `/v1/models`). */
   upstream: string
-  /** Default 127.0.0.1 (the CLI passes design.md's 0.0.0.0:8080). */
+  /** Default 127.0.0.1 (the CLI passes 0.0.0.0:8080, README: `inferwatch proxy`). */
   host?: string
   /** Default 0: a free port. */
   port?: number

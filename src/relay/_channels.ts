@@ -47,7 +47,7 @@ const DRIVERS: Record<
 /** Builds every configured channel. Throws CONFIG_INVALID for bad time zones and regexes. */
 export function createChannels(config: RelayConfig, deps: ChannelDeps): RelayChannel[] {
   checkTimeZone(config.timezone, 'relay.timezone')
-  // Rate limits are per robot (alerting.md §6.4): channels that post to the same URL (say one
+  // Rate limits are per robot (README: Alert relay): channels that post to the same URL (say one
   // per severity, with different mentions) share one limiter, the first such channel's limits.
   const limiters = new Map<string, RateLimiter>()
   return config.channels.map((cfg, i) => {

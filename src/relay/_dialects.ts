@@ -1,5 +1,6 @@
-// Markup dialects of each chat tool (alerting.md §2-5): what bold, links, list items and colour
-// look like. User text is escaped only where the markup would eat it (Slack's &<>).
+// Markup dialects of each chat tool (vendor docs cited in each driver): what bold, links, list
+// items and colour look like. User text is escaped only where the markup would eat it (Slack's
+// &<>).
 
 export type Severity = 'critical' | 'warning' | 'info' | 'none'
 

@@ -17,10 +17,12 @@ import { DEFAULT_LIMITS } from './_rate-limit.js'
 import { utf8Bytes } from './_text.js'
 import type { RelayChannelConfig } from './_types.js'
 
-// DingTalk custom robot (alerting.md §2): markdown or text; the 20,000-byte cap is on the whole
-// request body; @mobiles go in `at` AND as "@<mobile>" in the text, or nobody is pinged.
+// DingTalk custom robot (https://open.dingtalk.com/document/robots/custom-robot-access,
+// https://open.dingtalk.com/document/orgapp/custom-bot-send-message-type): markdown or text; the
+// 20,000-byte cap is on the whole request body; @mobiles go in `at` AND as "@<mobile>" in the text,
+// or nobody is pinged.
 
-/** sign = base64(HmacSHA256(key=secret, msg=timestamp+"\n"+secret)), timestamp in ms (§2). */
+/** sign = base64(HmacSHA256(key=secret, msg=timestamp+"\n"+secret)), timestamp in ms. */
 export function signDingtalk(secret: string, timestampMs: number): string {
   return createHmac('sha256', secret).update(`${timestampMs}\n${secret}`).digest('base64')
 }

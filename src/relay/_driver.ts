@@ -67,7 +67,7 @@ export function isReply(r: HttpReply | Outcome): r is HttpReply {
   return 'status' in r
 }
 
-/** Chat APIs: errors arrive with HTTP 200 and a code in the body (alerting.md §6.1). */
+/** Chat APIs: errors arrive with HTTP 200 and a code in the body (README: Alert relay). */
 export function classifyReply(
   r: HttpReply,
   codeOf: (body: Record<string, unknown>) => { code: number; msg: string } | undefined,

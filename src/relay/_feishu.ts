@@ -18,10 +18,11 @@ import { DEFAULT_LIMITS } from './_rate-limit.js'
 import { utf8Bytes } from './_text.js'
 import type { RelayChannelConfig } from './_types.js'
 
-// Feishu / Lark custom bot (alerting.md §4): interactive card (JSON 2.0) or text; body <= 20 KB;
-// the signature goes in the JSON body, key and message reversed against DingTalk.
+// Feishu / Lark custom bot (https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot):
+// interactive card (JSON 2.0) or text; body <= 20 KB; the signature goes in the JSON body, key and
+// message reversed against DingTalk.
 
-/** sign = base64(HmacSHA256(key = timestamp+"\n"+secret, msg = "")), timestamp in seconds (§4). */
+/** sign = base64(HmacSHA256(key = timestamp+"\n"+secret, msg = "")), timestamp in seconds. */
 export function signFeishu(secret: string, timestampSec: number): string {
   return createHmac('sha256', `${timestampSec}\n${secret}`).update('').digest('base64')
 }

@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
 
-// Relay metrics (issue 5). `channel` is the configured channel NAME, never its URL (tokens live
-// in URLs). Registered on the registry passed in; a second hook on the same registry reuses them.
+// Relay metrics (README: Alert relay). `channel` is the configured channel NAME, never its URL
+// (tokens live in URLs). Registered on the registry passed in; a second hook on the same registry
+// reuses them.
 
 export interface RelayMetrics {
   /** One per notification per channel: delivered | failed (Alertmanager retries) | rejected

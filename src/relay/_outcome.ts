@@ -1,5 +1,6 @@
-// What a chat API's reply means (alerting.md §6.2). Success is judged from the body (`errcode` /
-// `code`), never from the HTTP status alone: DingTalk answers errors with HTTP 200.
+// What a chat API's reply means (README: Alert relay, "What success and failure mean"). Success is
+// judged from the body (`errcode` / `code`), never from the HTTP status alone: DingTalk answers
+// errors with HTTP 200.
 
 export type FailureReason =
   | 'throttled'

@@ -1,9 +1,10 @@
 import type { RenderedNotification } from './_render.js'
 import { truncateToFit } from './_text.js'
 
-// Size limits are bytes of UTF-8 as each robot measures them (alerting.md §6.3). Messages are
-// filled greedily on alert boundaries, each notification's header repeated on every message it
-// spans; one alert too big on its own is truncated with a marker, never mid-character.
+// Size limits are bytes of UTF-8 as each robot measures them (the vendors' docs cited in each
+// driver). Messages are filled greedily on alert boundaries, each notification's header repeated on
+// every message it spans; one alert too big on its own is truncated with a marker, never
+// mid-character.
 
 export interface PackChunk {
   rendered: RenderedNotification

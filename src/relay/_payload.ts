@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
 import { AppError } from '../shared/index.js'
 
-// Alertmanager webhook payloads, parsed leniently (alerting.md §1.1): version "4", "3", numeric 0,
-// numeric groupKey (even > 2^64), missing truncatedAlerts / fingerprint / per-alert status,
-// empty or non-URL generatorURL, and Grafana's superset (silenceURL, dashboardURL, values...).
-// Only `alerts[].labels` is required in spirit; an alert without labels still renders.
+// Alertmanager webhook payloads, parsed leniently (format:
+// https://prometheus.io/docs/alerting/latest/configuration/#webhook_config):
+// version "4", "3", numeric 0, numeric groupKey (even > 2^64), missing truncatedAlerts /
+// fingerprint / per-alert status, empty or non-URL generatorURL, and Grafana's superset
+// (silenceURL, dashboardURL, values...). Only `alerts[].labels` is required in spirit; an alert
+// without labels still renders.
 
 export type AlertStatus = 'firing' | 'resolved'
 export type Labels = Readonly<Record<string, string>>

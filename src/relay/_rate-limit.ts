@@ -1,5 +1,6 @@
-// Per-robot sliding-window limits (alerting.md §6.4): DingTalk and WeCom 20/min (DingTalk then
-// throttles for 10 min), Feishu 5/s and 100/min, Slack about 1/s. Messages wait; none is dropped.
+// Per-robot sliding-window limits (the vendors' docs cited in each driver): DingTalk and WeCom
+// 20/min (DingTalk then throttles for 10 min), Feishu 5/s and 100/min, Slack about 1/s. Messages
+// wait; none is dropped.
 
 export interface RateLimit {
   max: number

@@ -1,8 +1,8 @@
 import type { Notification, RelayAlert } from './_payload.js'
 import type { RelayChannelConfig } from './_types.js'
 
-// Routing by labels (issue 5: severity, model, receiver). A channel gets only the alerts that
-// match all its matchers; a notification with none left is not sent to it.
+// Routing by labels (severity, model, receiver). A channel gets only the alerts that match all its
+// matchers; a notification with none left is not sent to it.
 
 const MODEL_LABELS = ['model', 'model_name', 'gen_ai_request_model', 'served_model_name']
 
@@ -44,7 +44,9 @@ export function routeNotification(
   return { ...n, alerts, status }
 }
 
-/** Alertmanager delivers at least once (alerting.md §1.3): the same group state twice is a repeat. */
+/** Alertmanager delivers at least once
+ * (https://github.com/prometheus/alertmanager/blob/main/docs/high_availability.md): the same group
+ * state twice is a repeat. */
 export function dedupeKey(n: Notification): string {
   const alerts = n.alerts
     .map((a) => `${a.fingerprint}:${a.status}:${a.startsAt?.toISOString() ?? ''}`)

@@ -15,8 +15,10 @@ import { DEFAULT_LIMITS } from './_rate-limit.js'
 import { utf8Bytes } from './_text.js'
 import type { RelayChannelConfig } from './_types.js'
 
-// Slack incoming webhook (alerting.md §5): Block Kit, <= 50 blocks, section text <= 3000
-// characters; success is HTTP 200; 429 carries Retry-After; errors are plain-text bodies.
+// Slack incoming webhook (https://api.slack.com/messaging/webhooks): Block Kit, <= 50 blocks,
+// section text <= 3000 characters (https://api.slack.com/reference/block-kit/blocks); success is
+// HTTP 200; 429 carries Retry-After (https://api.slack.com/docs/rate-limits); errors are plain-text
+// bodies (https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks).
 
 const MAX_BLOCKS = 50
 const MAX_SECTION_CHARS = 3000

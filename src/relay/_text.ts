@@ -1,7 +1,8 @@
 import { AppError } from '../shared/index.js'
 
-// Text helpers: times in the team's time zone (alerting.md §6.5: UTC times are the most-filed
-// complaint against both CN relays), durations, UTF-8 sizes, grapheme-safe truncation, templates.
+// Text helpers: times in the team's time zone (UTC times are the most-filed complaint against both
+// CN relays, e.g. https://github.com/timonwong/prometheus-webhook-dingtalk/issues/37), durations,
+// UTF-8 sizes, grapheme-safe truncation, templates.
 
 export type Language = 'zh' | 'en'
 

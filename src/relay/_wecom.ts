@@ -16,9 +16,10 @@ import { DEFAULT_LIMITS } from './_rate-limit.js'
 import { utf8Bytes } from './_text.js'
 import type { RelayChannelConfig } from './_types.js'
 
-// WeCom group robot (alerting.md §3): the key in the URL is the only secret (no signing). Limits
-// are on the content field: markdown / markdown_v2 4096 bytes, text 2048 bytes. Mentions:
-// markdown `<@userid>` in the content; text mentioned_list / mentioned_mobile_list; markdown_v2 none.
+// WeCom group robot (https://developer.work.weixin.qq.com/document/path/91770): the key in the URL
+// is the only secret (no signing). Limits are on the content field: markdown / markdown_v2 4096
+// bytes, text 2048 bytes. Mentions: markdown `<@userid>` in the content; text mentioned_list /
+// mentioned_mobile_list; markdown_v2 none.
 
 export function classifyWecomCode(code: number, detail: string): Outcome {
   if (code === 0) return OK

@@ -11,9 +11,10 @@ import type { DeliveryResult, SleepFn } from './_queue.js'
 import { dedupeKey, routeNotification } from './_routing.js'
 import type { RelayConfig } from './_types.js'
 
-// POST /hooks/alertmanager. The answer is what Alertmanager acts on (alerting.md §1.3): 2xx =
-// done (delivered, or permanently undeliverable by config: logged and counted), 5xx = retry
-// (the chat API is failing or still throttled), 400 = a body that can never succeed.
+// POST /hooks/alertmanager. The answer is what Alertmanager acts on (its retrier,
+// https://github.com/prometheus/alertmanager/blob/main/notify/util.go): 2xx = done (delivered, or
+// permanently undeliverable by config: logged and counted), 5xx = retry (the chat API is failing or
+// still throttled), 400 = a body that can never succeed.
 
 export interface AlertmanagerHookOptions {
   config: RelayConfig

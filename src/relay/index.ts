@@ -1,5 +1,5 @@
-// The alert relay (issue 5): Alertmanager webhook -> DingTalk, WeCom, Feishu/Lark, Slack,
-// generic webhooks and files. Research: shared/research/alerting.md.
+// The alert relay: Alertmanager webhook -> DingTalk, WeCom, Feishu/Lark, Slack, generic webhooks
+// and files (README: Alert relay).
 export { signDingtalk, signedDingtalkUrl } from './_dingtalk.js'
 export { signFeishu } from './_feishu.js'
 export {

@@ -82,8 +82,9 @@ export function buildAlertRules(plan: RulesPlan): AlertRule[] {
     // Engine targets carry an `engine` label (prometheus.yml, k8s PodMonitor); the proxy's
     // inferwatch_upstream_up is 0 when the engine's health endpoint fails.
     rule('LLMEngineDown', 'up{engine!=""} == 0 or inferwatch_upstream_up == 0', 'critical', {}),
-    // Multiwindow, multi-burn-rate (SRE Workbook "Alerting on SLOs", alerting.md §8): no `for`,
-    // the short window already makes it reset fast.
+    // Multiwindow, multi-burn-rate (SRE Workbook "Alerting on SLOs",
+    // https://sre.google/workbook/alerting-on-slos/): no `for`, the short window already makes it
+    // reset fast.
     rule(
       'LLMErrorBudgetBurn',
       `(${burn('1h', 14.4)} and ${burn('5m', 14.4)})\nor\n(${burn('6h', 6)} and ${burn('30m', 6)})`,

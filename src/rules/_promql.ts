@@ -1,14 +1,20 @@
 // PromQL building blocks for the recording rules. Every engine's own names are mapped onto one
 // label set: the plan's groupBy labels (job, instance by default) + `engine` + `model`.
-// Sources: shared/research/engines.md §1–§4 (names, renames), bench-gpu.md §2.1 (dcgm-exporter),
-// gateways.md §5 / alerting.md §8 (aggregate numerators and denominators, never average ratios).
+// Sources: the engines' metric docs (names, renames):
+// https://docs.vllm.ai/en/latest/usage/metrics.html,
+// https://huggingface.co/docs/text-generation-inference/reference/metrics,
+// https://docs.sglang.io/references/production_metrics.html,
+// https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md), dcgm-exporter
+// (https://github.com/NVIDIA/dcgm-exporter/blob/main/etc/default-counters.csv) and
+// https://prometheus.io/docs/practices/rules/ (aggregate numerators and denominators, never
+// average ratios).
 
 /** vLLM and SGLang label the served model `model_name`; our rules call it `model`. */
 export function modelFromModelName(expr: string): string {
   return `label_replace(${expr}, "model", "$1", "model_name", "(.+)")`
 }
 
-/** The proxy's OTel GenAI labels -> `model` and `engine` (design.md "Metric contract"). */
+/** The proxy's OTel GenAI labels -> `model` and `engine` (README: Metrics). */
 export function fromProxyLabels(expr: string): string {
   return `label_replace(label_replace(${expr}, "model", "$1", "gen_ai_request_model", "(.+)"), "engine", "$1", "gen_ai_provider_name", "(.+)")`
 }

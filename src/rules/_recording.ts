@@ -21,12 +21,13 @@ const PX = fromProxyLabels
 const VM = modelFromModelName
 const DURATION = 'gen_ai_server_request_duration_seconds'
 /** Server-side failures count against the SLO; 4xx (bad prompt, too long) and client aborts do
- * not. 429 does: the engine refused work it should have taken (design.md error_type values). */
+ * not. 429 does: the engine refused work it should have taken (README: Metrics, error_type). */
 const SERVER_ERROR = 'error_type=~"5..|429|upstream_.*"'
 /** SGLang publishes per tensor/pipeline rank with --enable-metrics-for-all-schedulers: the same
  * requests appear on every rank, so take one rank before summing data-parallel ranks. */
 const SGL_RANKS = 'tp_rank, pp_rank, moe_ep_rank'
-/** Windows of the multiwindow multi-burn-rate alert (SRE Workbook, alerting.md §8). */
+/** Windows of the multiwindow multi-burn-rate alert
+ * (https://sre.google/workbook/alerting-on-slos/). */
 export const ERROR_WINDOWS = ['5m', '30m', '1h', '2h', '6h', '1d', '3d'] as const
 
 function requestRate(g: Grouping, w: string): string {
@@ -72,7 +73,9 @@ function durationQuantile(g: Grouping, q: number): string {
 }
 
 function ttftQuantile(g: Grouping, q: number): string {
-  // TGI and llama.cpp export no TTFT (engines.md §2, §4): only the proxy measures it there.
+  // TGI and llama.cpp export no TTFT: only the proxy measures it there
+  // (https://huggingface.co/docs/text-generation-inference/reference/metrics,
+  // https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md).
   return preferProxy(quantile(q, g, 'gen_ai_server_time_to_first_token_seconds_bucket', '5m', PX), [
     { expr: quantile(q, g, 'vllm:time_to_first_token_seconds_bucket', '5m', VM), hasModel: true },
     { expr: quantile(q, g, 'sglang:time_to_first_token_seconds_bucket', '5m', VM), hasModel: true },

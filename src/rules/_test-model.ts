@@ -1,4 +1,5 @@
-// Shapes of a promtool unit-test file (prometheus/docs configuration/unit_testing_rules.md, 2.42).
+// Shapes of a promtool unit-test file, Prometheus 2.42
+// (https://prometheus.io/docs/prometheus/latest/configuration/unit_testing_rules/).
 
 export interface InputSeries {
   series: string

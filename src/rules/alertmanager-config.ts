@@ -9,7 +9,8 @@ import { toYaml } from './rule-files.js'
  * warnings come from), so one dead replica does not mute the healthy ones that take over its
  * traffic; and a critical alert inhibits the warning of the same name on the same target (the
  * two LLMErrorBudgetBurn severities).
- * Timing defaults and webhook semantics: alerting.md §1.2–1.3.
+ * Timing defaults and webhook semantics:
+ * https://prometheus.io/docs/alerting/latest/configuration/ (route, webhook_config).
  */
 export function buildAlertmanagerConfig(plan: RulesPlan): Record<string, unknown> {
   const d = formatDuration

@@ -1,5 +1,5 @@
 // `inferwatch rules`: Prometheus/Alertmanager config, llm:* recording rules, alerts, promtool
-// tests, Grafana dashboard and Kubernetes manifests, all rendered from the Config (issue 3).
+// tests, Grafana dashboard and Kubernetes manifests, all rendered from the Config.
 import type { Config } from '../config/index.js'
 import { type PlanOverrides, planRules, type RulesPlan } from './_plan.js'
 import { renderAlertmanagerConfig as amYaml } from './alertmanager-config.js'
@@ -67,7 +67,7 @@ export {
   writeRules,
 } from './write-rules.js'
 
-/** The recording rules every engine maps onto (design.md "Rule contract"). */
+/** The recording rules every engine maps onto (README: Prometheus rules and alerts). */
 export const LLM_RECORDING_RULES = [
   'llm:requests:rate1m',
   'llm:request_errors:ratio_rate5m',

@@ -13,8 +13,12 @@ interface ScrapeConfig {
 /**
  * prometheus.yml: inferwatch's admin /metrics, every engine's own /metrics (every 5 s, with an
  * `engine` label per target), node_exporter and dcgm-exporter when configured, Prometheus itself,
- * the rule file and Alertmanager. vLLM/SGLang/TGI serve /metrics on the API port (seed-errata.md);
- * TGI >= 3.3 also on --prometheus-port 9000; llama.cpp only with --metrics (engines.md §0).
+ * the rule file and Alertmanager. vLLM/SGLang/TGI serve /metrics on the API port; TGI >= 3.3 also
+ * on --prometheus-port 9000; llama.cpp only with --metrics
+ * (https://docs.vllm.ai/en/latest/usage/metrics.html,
+ * https://docs.sglang.io/references/production_metrics.html,
+ * https://huggingface.co/docs/text-generation-inference/reference/launcher,
+ * https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md).
  */
 export function buildPrometheusConfig(plan: RulesPlan): Record<string, unknown> {
   const every = (s: number) => formatDuration(s)

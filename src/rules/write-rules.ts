@@ -15,8 +15,8 @@ const CONTEXT_OVERHEAD_RATIO = 0.02
 
 /**
  * Warnings about the config: vLLM (and SGLang's --mem-fraction-static) pre-allocate a fixed share
- * of the card at start, so nvidia-smi reads about that much from the first second
- * (seed-errata.md). A GPU-memory threshold at or below it fires all the time.
+ * of the card at start, so nvidia-smi reads about that much from the first second (README: Runbook,
+ * LLMGPUMemoryHigh). A GPU-memory threshold at or below it fires all the time.
  */
 export function checkRulesPlan(plan: RulesPlan): string[] {
   const warnings: string[] = []
@@ -33,7 +33,8 @@ export function checkRulesPlan(plan: RulesPlan): string[] {
     }
   }
   // Without a proxy, the long-context share comes from vLLM's prompt-token histogram, whose
-  // buckets are 1-2-5 values up to max_model_len (engines.md §1: build_1_2_5_buckets).
+  // buckets are 1-2-5 values up to max_model_len (build_1_2_5_buckets,
+  // https://github.com/vllm-project/vllm/blob/main/vllm/v1/metrics/loggers.py).
   const n = plan.longFromTokens
   if (plan.engines.some((e) => e.type === 'vllm') && !isOneTwoFive(n)) {
     const [lower, upper] = oneTwoFiveAround(n)

@@ -1,7 +1,7 @@
-// Response bodies of the scripted engine, per API format, shaped as the real engines send them
-// (shared/research/engines.md): OpenAI SSE with `data: [DONE]` and an optional usage chunk
-// (choices: []), vLLM demo NDJSON with cumulative text, TGI SSE with `data:` and no [DONE] (the
-// last token event carries generated_text + details), SGLang SSE with cumulative text and
+// Response bodies of the scripted engine, per API format, shaped as the real engines send them (API
+// docs listed in src/engines/_schemas.ts): OpenAI SSE with `data: [DONE]` and an optional usage
+// chunk (choices: []), vLLM demo NDJSON with cumulative text, TGI SSE with `data:` and no [DONE]
+// (the last token event carries generated_text + details), SGLang SSE with cumulative text and
 // meta_info, llama.cpp SSE whose last event has stop:true, timings and token counts.
 import type { ScriptedFormat, ScriptedRequest } from './_request.js'
 
@@ -67,7 +67,8 @@ export function renderStreamToken(
       return `${JSON.stringify({ text: [x.req.promptText + soFar] })}\n`
     case 'tgi-generate':
     case 'tgi-generate-stream':
-      // TGI: `data:` without a space (engines.md §2).
+      // TGI: `data:` without a space
+      // (https://github.com/huggingface/text-generation-inference/blob/main/router/src/server.rs).
       return `data:${JSON.stringify({
         index: i + 1,
         token: { id: 1000 + i, text, logprob: -0.1, special: false },

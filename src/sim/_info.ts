@@ -1,6 +1,6 @@
 // The scripted engine's GET endpoints: /health, /v1/models, a vLLM-like /metrics, and the info
-// endpoint of the engine it plays (engines.md §0: vLLM /version, TGI /info, SGLang
-// /get_model_info, llama.cpp /props).
+// endpoint of the engine it plays (vLLM /version, TGI /info, SGLang /get_model_info, llama.cpp
+// /props; API docs listed in src/engines/_schemas.ts).
 import { renderEngineMetrics, type ScriptedGauges } from './_metrics.js'
 
 export interface InfoState {

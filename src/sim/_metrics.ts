@@ -1,4 +1,5 @@
-// A small vLLM-like /metrics (V1 names, shared/research/engines.md §1.2) for tests of rules and doctor.
+// A small vLLM-like /metrics (V1 names, https://docs.vllm.ai/en/latest/usage/metrics.html) for
+// tests of rules and doctor.
 
 export interface ScriptedGauges {
   /** vllm:kv_cache_usage_perc, a 0-1 ratio despite the name. */

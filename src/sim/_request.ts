@@ -1,5 +1,6 @@
 // What the scripted engine understands of a request: the API format, the prompt text it would
-// tokenize, the requested output length and whether to stream (shared/research/engines.md §1.5-4).
+// tokenize, the requested output length and whether to stream (README: Metrics; API docs listed in
+// src/engines/_schemas.ts).
 import { parseChatMessages, renderChatPrompt } from '../tokens/chat-template.js'
 
 export type ScriptedFormat =

@@ -1,3 +1,10 @@
+export {
+  renderStreamHead,
+  renderStreamTail,
+  renderStreamToken,
+  type ScriptedExchange,
+  streamContentType,
+} from './_formats.js'
 export { parseScriptedRequest, type ScriptedRequest } from './_request.js'
 export { quantileFromBuckets, renderMetricsSummary } from './demo-summary.js'
 export { type DemoTrafficResult, promptOfTokens, sendDemoTraffic } from './demo-traffic.js'

@@ -1,7 +1,8 @@
 // Qwen3-4B-Instruct-2507's chat template (ChatML), rendered in TypeScript exactly as the Jinja
 // template does for the cases that matter to counting: system / user / assistant (+ tool_calls) /
 // tool turns, an optional `tools` block, and the generation prompt. The 2507 Instruct template is
-// the hybrid Qwen3 template without the <think> handling (shared/research/bench-gpu.md §4).
+// the hybrid Qwen3 template without the <think> handling
+// (https://huggingface.co/Qwen/Qwen3-4B-Instruct-2507/blob/main/tokenizer_config.json).
 // vLLM flattens OpenAI content-part arrays to their text parts joined with "\n" before templating.
 
 export interface ChatToolCall {

@@ -1,8 +1,8 @@
 // What an LLM request body asks for: its dialect, model, streaming flags and the exact text the
-// engine tokenizes as the prompt (shared/research/engines.md: OpenAI chat/completions, vLLM demo
-// /generate {prompt}, TGI /generate(_stream) {inputs}, SGLang /generate {text|input_ids},
-// llama.cpp /completion {prompt}). Pure: used on the main thread for small bodies and inside the
-// token worker for large ones.
+// engine tokenizes as the prompt (README: Metrics: OpenAI chat/completions, vLLM demo /generate
+// {prompt}, TGI /generate(_stream) {inputs}, SGLang /generate {text|input_ids}, llama.cpp
+// /completion {prompt}). Pure: used on the main thread for small bodies and inside the token worker
+// for large ones.
 import { parseChatMessages, renderChatPrompt } from './chat-template.js'
 
 export type Dialect =
@@ -108,7 +108,7 @@ export function analyzePromptBody(
     case 'llamacpp-completion':
       return result(pathDialect, promptOf(json.prompt))
     default: {
-      // /generate and /generate_stream: the body shape decides (engines.md §1.5, §2, §3).
+      // /generate and /generate_stream: the body shape decides (README: Metrics).
       if (path === '/generate_stream' || json.inputs !== undefined)
         return result('tgi-generate', promptOf(json.inputs), path === '/generate_stream')
       if (json.text !== undefined || json.input_ids !== undefined)

