@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { z } from 'zod'
-import { main } from '../cli/main.js'
+import { main } from '../cli/index.js'
 import { captureIo as io } from '../testing/cli-io.js'
 import { startFakeEngine, vllmRoutes } from '../testing/fake-engines.js'
-import { REPO_ROOT } from '../testing/index.js'
+import { assertGolden, REPO_ROOT } from '../testing/index.js'
 
 const reportSchema = z.object({
   ok: z.boolean(),
@@ -22,12 +22,9 @@ const reportSchema = z.object({
 })
 
 test('`inferwatch doctor --help` matches the golden file', async () => {
-  const golden = join(REPO_ROOT, 'src/doctor/testdata/doctor-help.golden.txt')
   const { out, io: cio } = io()
   assert.equal(await main(['doctor', '--help'], cio), 0)
-  const text = out.join('')
-  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, text)
-  assert.equal(text, readFileSync(golden, 'utf8'))
+  assertGolden('doctor', 'doctor-help.txt', out.join(''))
 })
 
 test('doctor --json on a healthy engine: exit 0, parseable report; --config thresholds are used', async (t) => {
@@ -134,7 +131,8 @@ test('doctor on a real H200 capture (nvidia-smi stand-in): GPU listed, KV estima
     text,
     /^✓ KV cache fits max context +\d+ KV tokens \(plan estimate: qwen3-4b-instruct-2507 on NVIDIA H200 \(140\.4 GiB\) at gpu_memory_utilization 0\.9\) vs max context 262144: [3-9] max-length request\(s\) fit at once$/m,
   )
-  // Default config: the story's 0.9 assumed (not reported), below the 92 % alert: no warning.
+  // Default config: gpu_memory_utilization 0.9 assumed (not reported), below the 92 % alert: no
+  // warning.
   assert.match(text, /^✓ GPU-memory alert threshold /m)
 })
 

@@ -7,8 +7,8 @@ import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { main } from '../cli/index.js'
 import { captureIo as io } from '../testing/cli-io.js'
-import { REPO_ROOT } from '../testing/index.js'
-import { assertGolden, createStandIn } from '../testing/nvidia-smi-stand-in.js'
+import { assertGolden, REPO_ROOT } from '../testing/index.js'
+import { createStandIn } from '../testing/nvidia-smi-stand-in.js'
 
 const TESTDATA = join(REPO_ROOT, 'src/gpu/testdata')
 
@@ -20,7 +20,7 @@ test('gpu --once prints a table per GPU with processes; --json the snapshot', as
   t.after(() => smi.remove())
   const a = io()
   assert.equal(await main(['gpu', '--once', '--processes', '--nvidia-smi', smi.path], a.io), 0)
-  await assertGolden(join(TESTDATA, 'golden/gpu-once-processes.txt'), a.out.join(''))
+  assertGolden('gpu', 'gpu-once-processes.txt', a.out.join(''))
   const b = io()
   assert.equal(await main(['gpu', '--once', '--json', '--nvidia-smi', smi.path], b.io), 0)
   const snap = JSON.parse(b.out.join(''))
@@ -32,7 +32,7 @@ test('gpu --once prints a table per GPU with processes; --json the snapshot', as
 test('gpu --help is pinned', async () => {
   const a = io()
   assert.equal(await main(['gpu', '--help'], a.io), 0)
-  await assertGolden(join(TESTDATA, 'golden/gpu-help.txt'), a.out.join(''))
+  assertGolden('gpu', 'gpu-help.txt', a.out.join(''))
 })
 
 test('gpu: missing or failing nvidia-smi exits 1 with GPU_SMI_FAILED and a hint', async (t) => {

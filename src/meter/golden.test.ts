@@ -1,16 +1,15 @@
 // Pins the public surface of the meter's /metrics: names, types, help, labels and buckets
 // (UPDATE_GOLDEN=1 rewrites the golden file), and checks names, types and labels against the
-// metric contract table in design.md.
+// metrics table of the README ("### Metrics"), which is what users read.
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { Registry } from 'prom-client'
-import { REPO_ROOT, SHARED_SKIP, sharedDir } from '../testing/index.js'
+import { assertGolden, REPO_ROOT } from '../testing/index.js'
 import type { TokenCounter } from '../tokens/index.js'
 import { createMeter } from './index.js'
 
-const GOLDEN = join(REPO_ROOT, 'src/meter/metrics.golden.txt')
 const noCounter: TokenCounter = {
   countText: async () => undefined,
   analyzeBody: async () => undefined,
@@ -54,10 +53,9 @@ async function render(): Promise<string> {
 
 test('/metrics matches the golden file', async () => {
   const text = await render()
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(GOLDEN)) writeFileSync(GOLDEN, text)
-  assert.equal(text, readFileSync(GOLDEN, 'utf8'))
-  // design.md: token buckets include the class thresholds and 262144; latency buckets resolve
-  // 5 ms TTFTs and 10-minute requests.
+  assertGolden('meter', 'metrics.txt', text)
+  // Token buckets include the default context-class thresholds (32768, 100000) and Qwen3's
+  // 262144-token context; latency buckets resolve 5 ms TTFTs and 10-minute requests.
   for (const le of ['32768', '100000', '262144'])
     assert.match(text, new RegExp(`^gen_ai_client_token_usage_bucket\\{le="${le}",`, 'm'))
   for (const le of ['0.005', '600'])
@@ -73,10 +71,36 @@ const LABEL_WORDS: Record<string, string> = {
   provider: 'gen_ai_provider_name',
 }
 
-test('names, types and labels agree with design.md "Metric contract"', {
-  skip: sharedDir() ? false : SHARED_SKIP,
-}, async () => {
-  const design = readFileSync(join(sharedDir() as string, 'docs/design.md'), 'utf8')
+/** The README's metrics table: name -> type and label names ("same" = the row above's labels). */
+function readmeMetrics(): Map<string, { type: string; labels: string[] }> {
+  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8')
+  const start = readme.indexOf('\n### Metrics\n')
+  assert.ok(start >= 0, 'README.md has a "### Metrics" section')
+  const end = readme.indexOf('\n#', start + 1)
+  const section = readme.slice(start + 1, end < 0 ? undefined : end)
+  const rows = new Map<string, { type: string; labels: string[] }>()
+  let previous: string[] = []
+  for (const line of section.split('\n')) {
+    const m = /^\| `(\w+)` \|/.exec(line)
+    if (!m?.[1]) continue
+    // Cells split on unescaped pipes: `input`\|`output` stays inside its cell.
+    const [, , type = '', cell = ''] = line.split(/(?<!\\)\|/).map((c) => c.trim())
+    const same = /^same\b/.test(cell)
+    const named = (same ? cell.replace(/^same\s*\+?/, '') : cell)
+      .replace(/\(.*\)/, '')
+      .split(',')
+      .map((l) => l.trim().replace(/`/g, ''))
+      .filter(Boolean)
+      .map((l) => LABEL_WORDS[l] ?? l)
+    const labels = same ? [...previous, ...named] : named
+    previous = labels
+    rows.set(m[1], { type, labels: [...labels].sort() })
+  }
+  return rows
+}
+
+test('names, types and labels agree with the README metrics table', async () => {
+  const table = readmeMetrics()
   const text = await render()
   const ours = [
     'gen_ai_server_request_duration_seconds',
@@ -85,23 +109,16 @@ test('names, types and labels agree with design.md "Metric contract"', {
     'gen_ai_client_token_usage',
     'inferwatch_requests_in_flight',
   ]
+  assert.deepEqual([...table.keys()].sort(), [...ours].sort(), 'the README lists every metric')
   for (const name of ours) {
-    const row = design.split('\n').find((l) => l.startsWith(`| \`${name}\``))
-    assert.ok(row, `${name} is in design.md`)
-    const [, , type, labels] = row.split('|').map((c) => c.trim())
-    assert.match(text, new RegExp(`^# TYPE ${name} ${type}$`, 'm'))
-    const want = (labels ?? '')
-      .replace(/\(.*\)/, '')
-      .split(',')
-      .map((l) => l.trim().replace(/`/g, '').split(' ')[0] as string)
-      .filter(Boolean)
-      .map((l) => LABEL_WORDS[l] ?? l)
-      .sort()
+    const row = table.get(name)
+    assert.ok(row, `${name} is in the README`)
+    assert.match(text, new RegExp(`^# TYPE ${name} ${row.type}$`, 'm'))
     const sample = text
       .split('\n')
-      .find((l) => l.startsWith(`${name}${type === 'histogram' ? '_count' : ''}{`))
+      .find((l) => l.startsWith(`${name}${row.type === 'histogram' ? '_count' : ''}{`))
     assert.ok(sample, `${name} has a series`)
     const have = [...(sample.match(/(\w+)="/g) ?? [])].map((m) => m.slice(0, -2)).sort()
-    assert.deepEqual(have, want, name)
+    assert.deepEqual(have, row.labels, name)
   }
 })

@@ -4,13 +4,14 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import {
+  parseScriptedRequest,
   renderStreamHead,
   renderStreamTail,
   renderStreamToken,
   type ScriptedExchange,
+  scriptedTokenText,
   streamContentType,
-} from '../sim/_formats.js'
-import { parseScriptedRequest, scriptedTokenText } from '../sim/index.js'
+} from '../sim/index.js'
 import { drive, MODEL, newMeter } from '../testing/meter-drive.js'
 import { readHistogram } from '../testing/registry-values.js'
 import type { TokenCounter } from '../tokens/index.js'

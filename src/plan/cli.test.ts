@@ -1,21 +1,17 @@
 import assert from 'node:assert/strict'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import { runCli as run } from '../testing/cli-io.js'
-import { REPO_ROOT } from '../testing/index.js'
-import { assertGolden } from '../testing/nvidia-smi-stand-in.js'
-
-const GOLDEN = join(REPO_ROOT, 'src/plan/testdata/golden')
+import { assertGolden } from '../testing/index.js'
 
 test('plan --help and the default table are pinned', async () => {
   const help = await run(['plan', '--help'])
   assert.equal(help.code, 0)
-  await assertGolden(join(GOLDEN, 'plan-help.txt'), help.out)
+  assertGolden('plan', 'plan-help.txt', help.out)
   const table = await run(['plan'])
   assert.equal(table.code, 0)
   assert.match(table.out, /KV per token +144 KiB/)
   assert.match(table.out, /max_model_len 262144 +does NOT fit: one request needs 36\.00 GiB/)
-  await assertGolden(join(GOLDEN, 'plan-default.txt'), table.out)
+  assertGolden('plan', 'plan-default.txt', table.out)
 })
 
 test('plan --json, usage errors and unknown profiles', async () => {

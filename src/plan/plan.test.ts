@@ -14,7 +14,8 @@ import {
 
 const GIB = 1024 ** 3
 
-// bench-gpu.md §3: Qwen3-4B-Instruct-2507 on one RTX 4090 D (24564 MiB).
+// Qwen3-4B-Instruct-2507 (https://huggingface.co/Qwen/Qwen3-4B-Instruct-2507) on one RTX 4090 D
+// (24564 MiB): 2 x 36 layers x 8 KV heads x 128 x 2 B = 144 KiB of KV per token.
 test('worked example: 144 KiB per token, 7.49 GiB weights, ~90K-100K tokens at 0.9 on 24 GB', () => {
   const r = planCapacity({
     model: 'qwen3-4b-instruct-2507',
@@ -121,7 +122,8 @@ test('model profiles reproduce the model cards; MoE active parameters', () => {
 test('--model config.json is parsed strictly and matches the built-in profile', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'inferwatch-plan-'))
   t.after(() => rm(dir, { recursive: true, force: true }))
-  // bench-gpu.md §3 config.json facts, plus keys we ignore
+  // The model's config.json (https://huggingface.co/Qwen/Qwen3-4B-Instruct-2507/blob/main/config.json),
+  // plus keys we ignore
   const config = {
     architectures: ['Qwen3ForCausalLM'],
     model_type: 'qwen3',

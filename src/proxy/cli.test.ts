@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { test } from 'node:test'
-import { main } from '../cli/main.js'
+import { main } from '../cli/index.js'
 import { startScriptedEngine } from '../sim/index.js'
 import { captureIo as io } from '../testing/cli-io.js'
-import { REPO_ROOT } from '../testing/index.js'
+import { assertGolden } from '../testing/index.js'
 
 test('`inferwatch proxy --help` matches the golden file', async () => {
-  const golden = join(REPO_ROOT, 'src/proxy/testdata/proxy-help.golden.txt')
   const { out, io: cio } = io()
   assert.equal(await main(['proxy', '--help'], cio), 0)
-  const text = out.join('')
-  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, text)
-  assert.equal(text, readFileSync(golden, 'utf8'))
+  assertGolden('proxy', 'proxy-help.txt', out.join(''))
 })
 
 test('`inferwatch proxy` prints where it listens, forwards, and exits 0 on the signal', async (t) => {

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parseConfig } from '../config/index.js'
-import type { Meter } from '../meter/types.js'
+import type { Meter } from '../meter/index.js'
 import { startProxyService } from '../server/index.js'
 import { createLogger } from '../shared/index.js'
 import { startScriptedEngine } from '../sim/index.js'
 import { localPayload } from '../testing/relay-kit.js'
 
-// Issue 5: the hook also runs on the admin server of `inferwatch proxy` (POST /hooks/alertmanager),
+// The hook also runs on the admin server of `inferwatch proxy` (POST /hooks/alertmanager),
 // behind the admin token that `inferwatch rules` writes into alertmanager.yml.
 
 const quietMeter: Meter = {

@@ -148,7 +148,8 @@ test('routing by severity, model and receiver; sendResolved: false', async (t) =
         },
         { name: 'qwen', type: 'wecom', url: qwen.url, matchRe: { model: 'Qwen/.*' } },
         { name: 'other', type: 'wecom', url: other.url, match: { receiver: 'someone-else' } },
-        // Alertmanager QuoteMeta-escapes the receiver ("llm\\.pager" on the wire, alerting.md §1.1).
+        // Alertmanager QuoteMeta-escapes the receiver ("llm\\.pager" on the wire, as captured in
+        // testdata/am025b-resolved-escaped-receiver-long-zh.json).
         { name: 'dotted', type: 'wecom', url: dotted.url, match: { receiver: 'llm.pager' } },
       ],
     },

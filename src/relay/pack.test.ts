@@ -10,7 +10,8 @@ import { graphemes, truncateToFit, utf8Bytes } from './_text.js'
 import type { RelayChannelConfig } from './_types.js'
 import { createWecomDriver } from './_wecom.js'
 
-// Splitting and truncation never cut a character and never lose an alert (alerting.md §6.3).
+// Splitting and truncation never cut a character and never lose an alert: the chat APIs limit
+// UTF-8 bytes (a Chinese character is 3), so a cut must fall on a character boundary.
 
 const NOW = new Date('2026-11-28T17:30:00Z')
 const pieces = [

@@ -1,15 +1,8 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { test } from 'node:test'
 import { Registry } from 'prom-client'
-import {
-  captureLogger,
-  fakeClock,
-  localPayload,
-  relayConfig,
-  TESTDATA,
-} from '../testing/relay-kit.js'
+import { assertGolden } from '../testing/index.js'
+import { captureLogger, fakeClock, localPayload, relayConfig } from '../testing/relay-kit.js'
 import { createChannels } from './_channels.js'
 import { dingtalkMarkdown, plainText } from './_dialects.js'
 import { createDingtalkDriver } from './_dingtalk.js'
@@ -194,25 +187,7 @@ for (const lang of ['zh', 'en'] as const) {
           typeof b === 'string' ? JSON.parse(b) : b,
         )
       }
-      assertGolden(`${label}.${lang}.json`, `${JSON.stringify(got, null, 2)}\n`)
+      assertGolden('relay', `${label}.${lang}.json`, `${JSON.stringify(got, null, 2)}\n`)
     })
   }
-}
-
-function assertGolden(file: string, actual: string): void {
-  const dir = join(TESTDATA, 'golden')
-  const p = join(dir, file)
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(p)) {
-    mkdirSync(dir, { recursive: true })
-    writeFileSync(p, actual)
-    if (process.env.UPDATE_GOLDEN !== '1')
-      assert.fail(`golden ${file} was missing; written — review and rerun`)
-    return
-  }
-  // Compared as JSON: a formatter may re-wrap the file without changing a body.
-  assert.deepEqual(
-    JSON.parse(actual),
-    JSON.parse(readFileSync(p, 'utf8')),
-    `${file} differs; rerun with UPDATE_GOLDEN=1 if intended`,
-  )
 }

@@ -5,7 +5,12 @@ import { closeServer, listenLocal, readSharedFixture, SHARED_SKIP } from '../tes
 import { localPayload, metricValue, startHook } from '../testing/relay-kit.js'
 
 // Every vendor's reply, as the real API words it (../shared/fixtures/chat/ where captured, the
-// codes of alerting.md §2-§6 otherwise), judged end to end through the hook: a permanent
+// error codes the vendors document otherwise: DingTalk
+// https://open.dingtalk.com/document/robots/custom-robot-access, WeCom
+// https://developer.work.weixin.qq.com/document/path/91770, Feishu
+// https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot, Slack
+// https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks), judged
+// end to end through the hook: a permanent
 // config error is answered 2xx, sent once and counted by reason; a transient one is retried and
 // answered 5xx so Alertmanager retries. HTTP 200 is never taken as success on its own.
 

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { main } from '../cli/index.js'
 import { createLogger } from '../shared/index.js'
 import { startFakeDingtalk } from '../testing/chat-fakes/index.js'
-import { captureLogger, localPayload, relayConfig, TESTDATA } from '../testing/relay-kit.js'
+import { assertGolden } from '../testing/index.js'
+import { captureLogger, localPayload, relayConfig } from '../testing/relay-kit.js'
 import { startRelayServer } from './server.js'
 
 const FIRING = localPayload('am025-firing-3-alerts.json')
@@ -118,7 +119,5 @@ test('inferwatch relay --help (golden)', async () => {
     signal: new AbortController().signal,
   })
   assert.equal(code, 0)
-  const p = join(TESTDATA, 'golden', 'relay-help.txt')
-  if (process.env.UPDATE_GOLDEN === '1') writeFileSync(p, out.join(''))
-  assert.equal(out.join(''), readFileSync(p, 'utf8'))
+  assertGolden('relay', 'relay-help.txt', out.join(''))
 })

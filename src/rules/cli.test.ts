@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse } from 'yaml'
 import { runCli as run } from '../testing/cli-io.js'
-import { REPO_ROOT } from '../testing/index.js'
+import { assertGolden } from '../testing/index.js'
 
 test('inferwatch rules writes the files, says what it wrote and how to reload', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'iw-rules-cli-'))
@@ -103,9 +103,7 @@ test('inferwatch rules: usage, config and output errors', async (t) => {
 test('inferwatch rules --help is pinned (UPDATE_GOLDEN=1 rewrites it)', async () => {
   const r = await run(['rules', '--help'], tmpdir())
   assert.equal(r.code, 0)
-  const golden = join(REPO_ROOT, 'src/rules/testdata/golden/rules-help.txt.golden')
-  if (process.env.UPDATE_GOLDEN === '1' || !existsSync(golden)) writeFileSync(golden, r.out)
-  assert.equal(r.out, readFileSync(golden, 'utf8'))
+  assertGolden('rules', 'rules-help.txt', r.out)
   assert.match(r.out, /--out DIR/)
   assert.match(r.out, /-\/reload/)
 })

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { parse, parseAllDocuments } from 'yaml'
 import { parseConfig } from '../config/index.js'
-import { REPO_ROOT } from '../testing/index.js'
+import { assertGolden, REPO_ROOT } from '../testing/index.js'
 import { runPromTool } from '../testing/prom-stack.js'
 import {
   ALERT_NAMES,
@@ -288,11 +288,12 @@ test('grafana and k8s: valid documents that use only recorded llm:* names', asyn
 })
 
 test('warns when the GPU-memory threshold sits at vLLM gpu_memory_utilization', () => {
-  // vLLM's own default pre-allocation (0.92) sits at the story's 92 % threshold.
+  // vLLM's own default pre-allocation (0.92 in current vllm/config/cache.py) sits at the default
+  // 92 % LLMGPUMemoryHigh threshold.
   const w = checkRulesPlan(planRules(parseConfig({ gpuMemoryUtilization: 0.92 })))
   assert.equal(w.length, 1)
   assert.match(w[0] ?? '', /0\.92.*--gpu-memory-utilization.*fire all the time/)
-  // The default is the story's --gpu-memory-utilization 0.9: the alert stays meaningful.
+  // inferwatch assumes --gpu-memory-utilization 0.9 by default: the alert stays meaningful.
   assert.deepEqual(checkRulesPlan(planRules(parseConfig({}))), [])
   assert.deepEqual(checkRulesPlan(planRules(parseConfig({ gpuMemoryUtilization: 0.85 }))), [])
   assert.deepEqual(
@@ -321,24 +322,11 @@ test('warns when the GPU-memory threshold sits at vLLM gpu_memory_utilization', 
 })
 
 test('golden files pin the generated surfaces (UPDATE_GOLDEN=1 rewrites them)', () => {
-  const dir = join(REPO_ROOT, 'src/rules/testdata/golden')
   const files = renderRulesFiles(
     planRules(parseConfig({ nodeExporter: { targets: ['127.0.0.1:9100'] } })),
   )
-  for (const f of files) {
-    const golden = join(dir, `${f.path.replaceAll('/', '__')}.golden`)
-    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(golden)) {
-      mkdirSync(dir, { recursive: true })
-      writeFileSync(golden, f.text)
-      if (process.env.UPDATE_GOLDEN !== '1')
-        assert.fail(`${golden} was missing and has been written`)
-    }
-    assert.equal(
-      f.text,
-      readFileSync(golden, 'utf8'),
-      `${f.path} differs from ${golden}; rerun with UPDATE_GOLDEN=1 if intended`,
-    )
-  }
+  // One golden file per generated file, its path flattened (rules/x.yml -> rules__x.yml).
+  for (const f of files) assertGolden('rules', f.path.replaceAll('/', '__'), f.text)
 })
 
 test('rule config keys are validated: ranges, unknown keys', () => {

@@ -11,7 +11,7 @@ import {
 } from '../testing/prom-stack.js'
 import { startRulesStack } from '../testing/rules-stack.js'
 
-// The story's long-context alert, made real (seed-errata.md: its PromQL was invalid): real
+// The long-context alert (LLMLongContextOverload, README "Runbook"), made real: real
 // requests through `inferwatch proxy` are tagged context_class="long" from the engine's reported
 // prompt tokens; Prometheus 2.42 scrapes the admin /metrics, LLMLongContextOverload goes pending,
 // fires, Alertmanager 0.25 posts it, and short traffic brings the share under 30 % -> resolved.

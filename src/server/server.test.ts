@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { parseConfig } from '../config/index.js'
-import type { Meter, Provider } from '../meter/types.js'
+import type { Meter, Provider } from '../meter/index.js'
 import { startScriptedEngine } from '../sim/index.js'
 import { startProxyService } from './index.js'
 

@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { closeServer, listenLocal, REPO_ROOT } from './index.js'
 
 // Test helper (not used at run time): real HTTP servers on 127.0.0.1 that answer like each
-// engine's discovery endpoints, with the API formats of shared/research/engines.md §1-§4.
+// engine's discovery endpoints, with the API formats each engine's own docs and source give
+// (links on each route set below).
 
 export interface FakeReply {
   status?: number
@@ -102,7 +103,10 @@ export interface VllmOptions {
   metrics?: string | null
 }
 
-/** vLLM's OpenAI server (engines.md §1): /health, /version, /v1/models with max_model_len, /metrics. */
+/**
+ * vLLM's OpenAI server (https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html):
+ * /health, /version, /v1/models with max_model_len, /metrics.
+ */
 export function vllmRoutes(o: VllmOptions = {}): FakeRoutes {
   const model = o.model ?? 'qwen3-4b-instruct-2507'
   const routes: FakeRoutes = {
@@ -132,7 +136,10 @@ export function vllmRoutes(o: VllmOptions = {}): FakeRoutes {
   return routes
 }
 
-/** TGI (engines.md §2): /info, /health, /v1/models, /metrics always on. */
+/**
+ * TGI (https://huggingface.co/docs/text-generation-inference, router/src/server.rs): /info,
+ * /health, /v1/models, /metrics always on.
+ */
 export function tgiRoutes(o: { metrics?: string } = {}): FakeRoutes {
   const model = 'Qwen/Qwen3-4B-Instruct-2507'
   return {
@@ -162,7 +169,10 @@ export function tgiRoutes(o: { metrics?: string } = {}): FakeRoutes {
   }
 }
 
-/** SGLang (engines.md §3): /get_model_info, /get_server_info, /metrics only with --enable-metrics. */
+/**
+ * SGLang (https://github.com/sgl-project/sglang/blob/main/docs/advanced_features/observability.md):
+ * /get_model_info, /get_server_info, /metrics only with --enable-metrics.
+ */
 export function sglangRoutes(o: { metrics?: string | null } = {}): FakeRoutes {
   const model = 'Qwen/Qwen3-4B-Instruct-2507'
   const routes: FakeRoutes = {
@@ -190,7 +200,10 @@ export function sglangRoutes(o: { metrics?: string | null } = {}): FakeRoutes {
   return routes
 }
 
-/** llama.cpp llama-server (engines.md §4): /props, /health 503 while loading, /metrics 501 without --metrics. */
+/**
+ * llama.cpp llama-server (https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md):
+ * /props, /health 503 while loading, /metrics 501 without --metrics.
+ */
 export function llamacppRoutes(o: { metrics?: string | null; loading?: boolean } = {}): FakeRoutes {
   const loadingBody = { error: { code: 503, message: 'Loading model', type: 'unavailable_error' } }
   if (o.loading) {

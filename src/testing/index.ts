@@ -1,4 +1,5 @@
 export { findBinary, requireBinary } from './binaries.js'
+export { assertGolden, type GoldenOptions, goldenFile } from './golden.js'
 export { closedPortUrl, closeServer, listenLocal } from './net.js'
 export {
   listSharedFixtures,

@@ -1,8 +1,7 @@
 // Drives the meter through the seam with injected timestamps (shared by the meter's tests).
 import assert from 'node:assert/strict'
 import { Registry } from 'prom-client'
-import { createMeter, type MeterHandle } from '../meter/index.js'
-import type { ErrorType } from '../meter/types.js'
+import { createMeter, type ErrorType, type MeterHandle } from '../meter/index.js'
 import type { TokenCounter } from '../tokens/index.js'
 
 export const MODEL = 'qwen3-4b-instruct-2507'

@@ -1,9 +1,8 @@
 // Test helper: a stand-in `nvidia-smi` (a tiny sh script in a temp dir) and the projection of
 // real nvidia-smi captures onto the collector's query. Not part of the runtime.
-import assert from 'node:assert/strict'
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { join } from 'node:path'
 
 export interface StandInBehaviour {
   /** stdout for `--query-gpu=…` */
@@ -120,24 +119,4 @@ export function projectCapture(
     )
     .map((l) => `${l}\n`)
     .join('')
-}
-
-/** Golden-file check for public text surfaces; `UPDATE_GOLDEN=1` rewrites the file. */
-export async function assertGolden(absPath: string, actual: string): Promise<void> {
-  if (process.env.UPDATE_GOLDEN === '1') {
-    await mkdir(dirname(absPath), { recursive: true })
-    await writeFile(absPath, actual)
-    return
-  }
-  let want: string
-  try {
-    want = await readFile(absPath, 'utf8')
-  } catch {
-    throw new Error(`golden file ${absPath} is missing: run the tests once with UPDATE_GOLDEN=1`)
-  }
-  assert.equal(
-    actual,
-    want,
-    `${absPath} differs (UPDATE_GOLDEN=1 rewrites it after a deliberate change)`,
-  )
 }

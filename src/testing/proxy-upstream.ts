@@ -6,7 +6,7 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http'
-import type { ExchangeObserver, ExchangeOutcome, Meter } from '../meter/types.js'
+import type { ExchangeObserver, ExchangeOutcome, Meter } from '../meter/index.js'
 import { listenLocal } from './index.js'
 
 // Test helpers for the proxy (not shipped as API): a scriptable upstream, a raw client and a

@@ -2,8 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Registry } from 'prom-client'
 import { parseConfig } from '../config/index.js'
-import type { RelayConfig } from '../relay/_types.js'
-import { type AlertmanagerHookOptions, createAlertmanagerHook } from '../relay/hook.js'
+import {
+  type AlertmanagerHookOptions,
+  createAlertmanagerHook,
+  type RelayConfig,
+} from '../relay/index.js'
 import { createLogger, type Logger } from '../shared/index.js'
 import { listSharedFixtures, REPO_ROOT } from './index.js'
 

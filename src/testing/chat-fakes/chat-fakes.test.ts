@@ -8,7 +8,10 @@ import {
   startFakeWecom,
 } from './index.js'
 
-// The fakes' own checks, against the vendor test vectors in shared/research/alerting.md §2 and §4.
+// The fakes' own checks. The signature vectors were computed with the documented algorithms
+// (DingTalk https://open.dingtalk.com/document/robots/custom-robot-access, Feishu
+// https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot) and cross-checked with
+// Python's hmac.
 
 test('DingTalk signature matches the documented vector', () => {
   const sign = dingtalkSignature('SEC000000000000000000000', '1599360473000')

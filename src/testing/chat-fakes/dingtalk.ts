@@ -8,7 +8,8 @@ import {
   vendorReply,
 } from './_core.js'
 
-// Fake DingTalk custom robot (alerting.md §2), checking what the real one checks: access_token,
+// Fake DingTalk custom robot (https://open.dingtalk.com/document/robots/custom-robot-access,
+// https://open.dingtalk.com/document/orgapp/custom-bot-send-message-type), checking what the real one checks: access_token,
 // 加签 (timestamp in ms within 1 h; sign = base64 HmacSHA256(secret, ts+"\n"+secret), read from
 // the query string as the server decodes it — an un-encoded "+" fails), keywords, the
 // 20,000-byte body, markdown title, 20 messages/min (then throttled for 10 min). Errors come
@@ -21,7 +22,7 @@ export interface FakeDingtalkOptions {
   now?: () => number
 }
 
-/** The vendor's signature, computed independently of src/relay (tested against alerting.md's vector). */
+/** The vendor's signature, computed independently of src/relay (tested against a known vector). */
 export function dingtalkSignature(secret: string, timestampMs: string): string {
   return createHmac('sha256', secret).update(`${timestampMs}\n${secret}`).digest('base64')
 }

@@ -8,7 +8,8 @@ import {
   vendorReply,
 } from './_core.js'
 
-// Fake Feishu / Lark custom bot (alerting.md §4): signature in the JSON body (timestamp in
+// Fake Feishu / Lark custom bot (https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot):
+// signature in the JSON body (timestamp in
 // seconds within 1 h; sign = base64 HmacSHA256(key = ts+"\n"+secret, msg = "")), keywords in the
 // text, 20 KB body, 5/s and 100/min.
 
@@ -19,7 +20,7 @@ export interface FakeFeishuOptions {
   now?: () => number
 }
 
-/** Computed independently of src/relay (tested against alerting.md's vector). */
+/** Computed independently of src/relay (tested against a known vector). */
 export function feishuSignature(secret: string, timestampSec: string): string {
   return createHmac('sha256', `${timestampSec}\n${secret}`).update('').digest('base64')
 }

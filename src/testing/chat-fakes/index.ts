@@ -1,4 +1,4 @@
-// Local fakes of the chat APIs the relay talks to (issue 5), for tests and demos.
+// Local fakes of the chat APIs the relay talks to, for tests and demos.
 export type { FakeChat, FakeRequest, TransientKind } from './_core.js'
 export { dingtalkSignature, type FakeDingtalkOptions, startFakeDingtalk } from './dingtalk.js'
 export { type FakeFeishuOptions, feishuSignature, startFakeFeishu } from './feishu.js'

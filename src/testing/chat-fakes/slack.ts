@@ -1,7 +1,9 @@
 import { createWindow, dig, type FakeChat, startFake } from './_core.js'
 
-// Fake Slack incoming webhook (alerting.md §5): HTTP status is the result, plain-text bodies,
-// <= 50 blocks and section text <= 3000 characters, about 1 message/s (then 429 + Retry-After).
+// Fake Slack incoming webhook: HTTP status is the result, plain-text bodies
+// (https://api.slack.com/changelog/2016-05-17-changes-to-errors-for-incoming-webhooks), <= 50
+// blocks and section text <= 3000 characters (https://api.slack.com/reference/block-kit/blocks),
+// about 1 message/s, then 429 + Retry-After (https://api.slack.com/docs/rate-limits).
 
 export interface FakeSlackOptions {
   path?: string

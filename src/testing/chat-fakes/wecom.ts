@@ -7,7 +7,7 @@ import {
   vendorReply,
 } from './_core.js'
 
-// Fake WeCom group robot (alerting.md §3): the key is the only secret; content limits in UTF-8
+// Fake WeCom group robot (https://developer.work.weixin.qq.com/document/path/91770): the key is the only secret; content limits in UTF-8
 // bytes (markdown / markdown_v2 4096, text 2048); 20 messages/min.
 
 export interface FakeWecomOptions {
