@@ -5,6 +5,7 @@
 import { Agent, createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Registry } from 'prom-client'
+import { parseHttpUrl } from '../../src/config/index.js'
 import { createMeter } from '../../src/meter/index.js'
 import { startProxy } from '../../src/proxy/index.js'
 
@@ -92,14 +93,17 @@ export async function measureCpuPerHop(n: number, reps: number): Promise<Record<
     req.pipe(r)
   })
   const pipeUrl = await listen(pipe)
-  const transport = await startProxy({ upstream: direct, registry: new Registry() })
+  const transport = await startProxy({
+    upstream: parseHttpUrl(direct, 'upstream'),
+    registry: new Registry(),
+  })
   const registry = new Registry()
   const meter = createMeter({
     registry,
     contextClasses: { mediumFromTokens: 32768, longFromTokens: 100000 },
   })
   meter.setServedModels(['bench'], 'vllm')
-  const metered = await startProxy({ upstream: direct, registry, meter })
+  const metered = await startProxy({ upstream: parseHttpUrl(direct, 'upstream'), registry, meter })
   const targets: Record<string, string> = {
     direct,
     'node-pipe': pipeUrl,

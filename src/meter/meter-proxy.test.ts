@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
 import { Registry } from 'prom-client'
+import { parseHttpUrl } from '../config/index.js'
 import { type ProxyHandle, startProxy } from '../proxy/index.js'
 import { type ScriptedEngine, startScriptedEngine } from '../sim/index.js'
 import { gaugeValue, readHistogram, until } from '../testing/registry-values.js'
@@ -32,7 +33,7 @@ before(async () => {
     tokenCounter: counter,
   })
   meter.setServedModels([MODEL], 'vllm')
-  proxy = await startProxy({ upstream: engine.url, meter })
+  proxy = await startProxy({ upstream: parseHttpUrl(engine.url, 'upstream'), meter })
   // Warm-up: the tokenizer loads in the worker (1-3 s) and the first connection is set up.
   await counter.countText('x')
   await (await fetch(`${proxy.url}/v1/models`)).arrayBuffer()

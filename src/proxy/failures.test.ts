@@ -3,6 +3,7 @@ import { createServer, request } from 'node:http'
 import type { Socket } from 'node:net'
 import { type TestContext, test } from 'node:test'
 import { Registry } from 'prom-client'
+import { parseHttpUrl } from '../config/index.js'
 import { closedPortUrl, closeServer, listenLocal } from '../testing/index.js'
 import {
   recordingMeter,
@@ -19,7 +20,7 @@ async function startProxyOver(
   upstream: Upstream,
   options: Omit<ProxyOptions, 'upstream'> = {},
 ): Promise<ProxyHandle> {
-  const proxy = await startProxy({ upstream: upstream.url, ...options })
+  const proxy = await startProxy({ upstream: parseHttpUrl(upstream.url, 'upstream'), ...options })
   t.after(async () => {
     await proxy.close()
     await closeServer(upstream.server)
@@ -35,7 +36,11 @@ test('connection refused -> 502 OpenAI-style error naming the upstream, within m
   const meter = recordingMeter()
   // The answer must come from the refused connect itself, not from any timeout or retry: the
   // bound is far below the timeout (and loose enough for a loaded CI machine).
-  const proxy = await startProxy({ upstream, meter, upstreamTimeoutMs: 60_000 })
+  const proxy = await startProxy({
+    upstream: parseHttpUrl(upstream, 'upstream'),
+    meter,
+    upstreamTimeoutMs: 60_000,
+  })
   t.after(() => proxy.close())
   const started = performance.now()
   const reply = await postEmpty(proxy.url, '/v1/chat/completions')
@@ -194,7 +199,7 @@ test('a meter that throws never hurts the exchange', async (t) => {
     'end',
   ] as const) {
     const proxy = await startProxy({
-      upstream: upstream.url,
+      upstream: parseHttpUrl(upstream.url, 'upstream'),
       meter: recordingMeter({ throwIn: hook }),
     })
     const reply = await send(proxy.url, {
@@ -223,7 +228,7 @@ test('close() drains an in-flight stream, then stops; overhead is measured', asy
     }, 20)
   })
   const registry = new Registry()
-  const proxy = await startProxy({ upstream: upstream.url, registry })
+  const proxy = await startProxy({ upstream: parseHttpUrl(upstream.url, 'upstream'), registry })
   t.after(() => closeServer(upstream.server))
   const pending = postEmpty(proxy.url, '/v1/chat/completions')
   await waitFor(() => upstream.seen.length === 1)
@@ -242,7 +247,7 @@ test('close() with a short grace destroys a stream that does not finish', async 
     res.write('data: 1\n\n')
   })
   const meter = recordingMeter()
-  const proxy = await startProxy({ upstream: upstream.url, meter })
+  const proxy = await startProxy({ upstream: parseHttpUrl(upstream.url, 'upstream'), meter })
   t.after(() => closeServer(upstream.server))
   const pending = postEmpty(proxy.url, '/v1/chat/completions').catch((e: Error) => e)
   await waitFor(() => meter.exchanges[0]?.responseBytes === 9)
@@ -255,14 +260,16 @@ test('close() with a short grace destroys a stream that does not finish', async 
 })
 
 test('bad upstream URLs and taken ports are clear AppErrors', async (t) => {
-  await assert.rejects(startProxy({ upstream: 'ftp://x' }), { code: 'UPSTREAM_URL_INVALID' })
-  await assert.rejects(startProxy({ upstream: 'not a url' }), { code: 'UPSTREAM_URL_INVALID' })
+  for (const bad of ['ftp://x', 'not a url', 'http://h:1/?q=1'])
+    assert.throws(() => parseHttpUrl(bad, '--upstream', 'UPSTREAM_URL_INVALID'), {
+      code: 'UPSTREAM_URL_INVALID',
+    })
   const taken = createServer()
   const url = await listenLocal(taken)
   t.after(() => closeServer(taken))
   await assert.rejects(
     startProxy({
-      upstream: 'http://127.0.0.1:1',
+      upstream: parseHttpUrl('http://127.0.0.1:1', 'upstream'),
       host: '127.0.0.1',
       port: Number(new URL(url).port),
     }),

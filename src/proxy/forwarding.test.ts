@@ -3,6 +3,7 @@ import { request } from 'node:http'
 import { test } from 'node:test'
 import fc from 'fast-check'
 import { Registry } from 'prom-client'
+import { parseHttpUrl } from '../config/index.js'
 import { closeServer } from '../testing/index.js'
 import { recordingMeter, send, startUpstream, waitFor } from '../testing/proxy-upstream.js'
 import { startProxy } from './index.js'
@@ -33,7 +34,11 @@ test('bodies and end-to-end headers pass unchanged both ways (property)', async 
     res.end()
   })
   const meter = recordingMeter()
-  const proxy = await startProxy({ upstream: upstream.url, meter, registry: new Registry() })
+  const proxy = await startProxy({
+    upstream: parseHttpUrl(upstream.url, 'upstream'),
+    meter,
+    registry: new Registry(),
+  })
   t.after(async () => {
     await proxy.close()
     await closeServer(upstream.server)
@@ -123,7 +128,7 @@ test('hop-by-hop headers are dropped, end-to-end ones kept, Host names the upstr
     ])
     res.end('ok')
   })
-  const proxy = await startProxy({ upstream: upstream.url })
+  const proxy = await startProxy({ upstream: parseHttpUrl(upstream.url, 'upstream') })
   t.after(async () => {
     await proxy.close()
     await closeServer(upstream.server)
@@ -172,7 +177,7 @@ test('a path prefix in the upstream URL is kept; trailers are forwarded', async 
     res.addTrailers({ 'X-Checksum': 'abc' })
     res.end('b')
   })
-  const proxy = await startProxy({ upstream: `${upstream.url}/engine/` })
+  const proxy = await startProxy({ upstream: parseHttpUrl(`${upstream.url}/engine/`, 'upstream') })
   t.after(async () => {
     await proxy.close()
     await closeServer(upstream.server)
@@ -189,7 +194,7 @@ test('malformed JSON is forwarded as is and the engine answers', async (t) => {
     res.end(JSON.stringify({ error: { message: `bad json: ${body.length} bytes` } }))
   })
   const meter = recordingMeter()
-  const proxy = await startProxy({ upstream: upstream.url, meter })
+  const proxy = await startProxy({ upstream: parseHttpUrl(upstream.url, 'upstream'), meter })
   t.after(async () => {
     await proxy.close()
     await closeServer(upstream.server)
@@ -227,7 +232,7 @@ test('request bodies stream to the upstream as they arrive; responses stream bac
       })
     },
   )
-  const proxy = await startProxy({ upstream: upstream.url })
+  const proxy = await startProxy({ upstream: parseHttpUrl(upstream.url, 'upstream') })
   t.after(async () => {
     await proxy.close()
     await closeServer(upstream.server)
@@ -266,7 +271,7 @@ test('HEAD, 204 and 304 pass through without a body and without hanging', async 
     else res.writeHead(200, { 'content-length': 5, 'content-type': 'text/plain' })
     res.end(req.method === 'HEAD' || req.url !== '/x' ? undefined : 'hello')
   })
-  const proxy = await startProxy({ upstream: upstream.url })
+  const proxy = await startProxy({ upstream: parseHttpUrl(upstream.url, 'upstream') })
   t.after(async () => {
     await proxy.close()
     await closeServer(upstream.server)

@@ -3,6 +3,5 @@ export {
   OVERHEAD_BUCKETS_SECONDS,
   type ProxyHandle,
   type ProxyOptions,
-  parseUpstreamUrl,
   startProxy,
 } from './start-proxy.js'

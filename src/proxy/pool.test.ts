@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
+import { parseHttpUrl } from '../config/index.js'
 import { closeServer } from '../testing/index.js'
 import { send, startUpstream, waitFor } from '../testing/proxy-upstream.js'
 import { startProxy } from './index.js'
@@ -14,7 +15,7 @@ async function idleCloseAfterMs(keepAliveTimeoutMs: number, idleMs?: number): Pr
   let closedAt = 0
   upstream.server.on('connection', (s) => s.on('close', () => (closedAt = performance.now())))
   const proxy = await startProxy({
-    upstream: upstream.url,
+    upstream: parseHttpUrl(upstream.url, 'upstream'),
     ...(idleMs === undefined ? {} : { upstreamIdleTimeoutMs: idleMs }),
   })
   try {

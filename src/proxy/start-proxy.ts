@@ -3,14 +3,16 @@ import { request as httpsRequest } from 'node:https'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { Histogram, type Registry } from 'prom-client'
+import type { HttpUrl } from '../config/index.js'
 import type { Meter } from '../meter/types.js'
-import { AppError, createLogger, type Logger, listenHttp, redactUrl } from '../shared/index.js'
+import { createLogger, type Logger, listenHttp, redactUrl } from '../shared/index.js'
 import { createUpstreamPool } from './_agent.js'
 import { type ExchangeContext, forwardExchange } from './_exchange.js'
 
 export interface ProxyOptions {
-  /** The engine's base URL; a path prefix is kept (`http://h:8000/x` + `/v1/models`). */
-  upstream: string
+  /** The engine's base URL, parsed by src/config; a path prefix is kept (`http://h:8000/x` +
+   * `/v1/models`). */
+  upstream: HttpUrl
   /** Default 127.0.0.1 (the CLI passes 0.0.0.0:8080, README: `inferwatch proxy`). */
   host?: string
   /** Default 0: a free port. */
@@ -51,36 +53,9 @@ export const OVERHEAD_BUCKETS_SECONDS = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1,
 ]
 
-/** Parses the upstream URL or throws UPSTREAM_URL_INVALID. */
-export function parseUpstreamUrl(upstream: string): URL {
-  let u: URL | undefined
-  try {
-    u = new URL(upstream)
-  } catch {}
-  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || !u.hostname) {
-    throw new AppError(
-      'UPSTREAM_URL_INVALID',
-      `upstream "${redactUrl(upstream)}" is not an http(s) URL`,
-      {
-        hint: 'pass the engine base URL, e.g. --upstream http://127.0.0.1:8000',
-      },
-    )
-  }
-  if (u.search || u.hash) {
-    throw new AppError(
-      'UPSTREAM_URL_INVALID',
-      `upstream "${redactUrl(upstream)}" has a query or fragment`,
-      {
-        hint: 'pass only scheme, host, port and an optional path prefix',
-      },
-    )
-  }
-  return u
-}
-
 /** The metering reverse proxy: every method and path forwarded to `upstream`, bytes unchanged. */
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
-  const target = parseUpstreamUrl(options.upstream)
+  const target = options.upstream
   const https = target.protocol === 'https:'
   const logger = options.logger ?? createLogger()
   const now = options.now ?? (() => performance.now())
@@ -99,11 +74,11 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   let drained: (() => void) | undefined
   const ctx: ExchangeContext = {
     protocol: https ? 'https:' : 'http:',
-    hostname: target.hostname.replace(/^\[|\]$/g, ''),
-    port: Number(target.port) || (https ? 443 : 80),
-    basePath: target.pathname.replace(/\/+$/, ''),
-    authority: target.host,
-    upstreamLabel: redactUrl(target.origin),
+    hostname: target.hostname,
+    port: target.port,
+    basePath: target.basePath,
+    authority: target.authority,
+    upstreamLabel: redactUrl(`${target.protocol}//${target.authority}`),
     request: https ? (httpsRequest as typeof httpRequest) : httpRequest,
     agent: pool.agent,
     noteKeepAlive: pool.noteKeepAlive,

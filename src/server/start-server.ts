@@ -111,7 +111,7 @@ export async function startProxyService(
     }
 
     const proxy = await startProxy({
-      upstream: config.upstream.href,
+      upstream: config.upstream,
       ...config.listen,
       meter,
       registry,
