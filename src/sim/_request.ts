@@ -1,7 +1,7 @@
 // What the scripted engine understands of a request: the API format, the prompt text it would
 // tokenize, the requested output length and whether to stream (README: Metrics; API docs listed in
 // src/engines/_schemas.ts).
-import { parseChatMessages, renderChatPrompt } from '../tokens/chat-template.js'
+import { parseChatMessages, renderChatPrompt } from '../tokens/index.js'
 
 export type ScriptedFormat =
   | 'openai-chat'
