@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { main } from './main.js'
 
-// The only place that touches process signals and exit codes (docs/style.md rule 7).
+// The only place that touches process signals and exit codes (docs/architecture.md: Handles).
 const controller = new AbortController()
 let signals = 0
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {

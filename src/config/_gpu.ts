@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-// GPU collector keys (issue 4). The collector runs inside `proxy` when enabled; on a host
+// GPU collector keys (README: GPU collector). The collector runs inside `proxy` when enabled; on a host
 // without nvidia-smi it exports inferwatch_gpu_collector_up 0 and logs one line (set false to skip).
 export const gpuShape = {
   gpu: z

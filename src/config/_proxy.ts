@@ -1,7 +1,8 @@
 import { z } from 'zod'
 import { hostPortKey, httpUrlKey } from './_values.js'
 
-// Proxy and admin keys (design.md "Config contract"). Defaults from design.md.
+// Proxy and admin keys (README: Configuration). Clients reach the proxy on every interface; the
+// admin server (metrics, hook) stays on loopback unless asked.
 export const proxyShape = {
   upstream: httpUrlKey('http://127.0.0.1:8000'),
   listen: hostPortKey('0.0.0.0:8080'),

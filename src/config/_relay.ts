@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-// Alert relay keys (issue 5; design.md "Config contract"). Research: shared/research/alerting.md.
+// Alert relay keys (README: Alert relay, Configuration).
 
 const labelValues = z.union([z.string(), z.array(z.string()).min(1)])
 

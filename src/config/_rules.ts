@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { httpUrlKey } from './_values.js'
 
-// Prometheus, Alertmanager and alert-threshold keys (issue 3). Defaults from the user story
-// (shared/docs/design.md "Rule contract"; seed-errata.md). Durations are whole seconds.
+// Prometheus, Alertmanager and alert-threshold keys (README: Prometheus rules and alerts, with a
+// runbook per alert). Durations are whole seconds.
 
 const engineType = z.enum(['vllm', 'tgi', 'sglang', 'llamacpp'])
 
@@ -25,8 +25,9 @@ export const rulesShape = {
   engines: z.array(engine).default([]),
   /** --gpu-memory-utilization of the default engine. vLLM pre-allocates that fraction of the card
    * at start (its own default is 0.92 in current releases, 0.9 before). The default here is the
-   * user story's `--gpu-memory-utilization 0.9`, which leaves the 92 % GPU-memory alert meaningful;
-   * `rules` and `doctor` warn when the threshold is not above it (seed-errata.md). */
+   * common `--gpu-memory-utilization 0.9`, which leaves the 92 % GPU-memory alert meaningful;
+   * `rules` and `doctor` warn when the threshold is not above it: the engine's own reservation
+   * would keep the alert firing. */
   gpuMemoryUtilization: z.number().gt(0).lte(1).default(0.9),
   nodeExporter: z.strictObject({ targets: z.array(z.string().min(1)).default([]) }).prefault({}),
   dcgmExporter: z.strictObject({ targets: z.array(z.string().min(1)).default([]) }).prefault({}),

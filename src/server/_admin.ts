@@ -19,7 +19,7 @@ export interface Readiness {
 }
 
 export interface AdminServerOptions {
-  /** Default 127.0.0.1 (design.md: admin 127.0.0.1:9464). */
+  /** Default 127.0.0.1: metrics and the hook stay on loopback unless asked. */
   host?: string
   /** Default 9464; 0 asks the OS for a free port (tests). */
   port?: number

@@ -9,7 +9,7 @@ import { REPO_ROOT } from '../testing/index.js'
 import { createStandIn } from '../testing/nvidia-smi-stand-in.js'
 import { startProxyService } from './index.js'
 
-// `inferwatch proxy` runs the GPU collector (issue 4): the config's gpu.* keys reach it, and its
+// `inferwatch proxy` runs the GPU collector: the config's gpu.* keys reach it, and its
 // hw_gpu_* series appear on the admin /metrics that Prometheus scrapes. Real H200 captures.
 const TESTDATA = join(REPO_ROOT, 'src/gpu/testdata')
 const quietMeter: Meter = { observe: () => undefined, setServedModels: () => {}, async close() {} }

@@ -27,7 +27,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set([
   'PLAN_UNKNOWN_GPU',
 ])
 
-/** Exit code per design.md: 2 for usage and config errors, 1 for everything else. */
+/** Exit code (docs/errors.md): 2 for usage and config errors, 1 for everything else. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof AppError && (USAGE_CODES.has(err.code) || err.code.startsWith('CONFIG_'))) {
     return 2

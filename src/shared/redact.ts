@@ -1,5 +1,5 @@
 // Secrets arrive in URLs (DingTalk access_token, WeCom key, Feishu hook ids, Slack hook paths)
-// and in headers. They must never reach logs or metrics (brief: Security).
+// and in headers. They must never reach logs or metrics.
 const QUERY_SECRET = /([?&](?:access_token|key|token|secret|sign|api[_-]?key)=)[^&\s"']+/gi
 const BEARER = /(\bBearer\s+)[A-Za-z0-9._~+/=-]+/gi
 const HOOK_PATH =

@@ -7,7 +7,7 @@ import type { Command } from '../command.js'
 
 const ENGINES = ['vllm', 'tgi', 'sglang', 'llamacpp'] as const
 
-// What each engine needs for its /metrics (shared/research/engines.md §0; seed-errata.md).
+// What each engine needs for its /metrics, from each engine's docs (links in src/engines/_schemas.ts).
 const ENGINE_NOTES: Record<EngineType, string> = {
   vllm: 'vLLM serves /metrics on its API port (no flag needed; --disable-log-stats drops the vllm:* metrics)',
   tgi: 'TGI serves /metrics on its API port (and on --prometheus-port, 9000, since v3.3); there is no --metrics-exporter flag',
@@ -15,7 +15,7 @@ const ENGINE_NOTES: Record<EngineType, string> = {
   llamacpp: 'llama-server serves /metrics only when started with --metrics (otherwise 501)',
 }
 
-// Default API ports (engines.md §0): the default upstream is vLLM's 8000.
+// Default API ports, from the same docs: the default upstream is vLLM's 8000.
 const DEFAULT_PORTS: Record<EngineType, string> = {
   vllm: '8000',
   tgi: '3000 (80 in the Docker image)',
