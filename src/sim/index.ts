@@ -18,3 +18,4 @@ export {
   scriptedTokenText,
   startScriptedEngine,
 } from './scripted-engine.js'
+export type * from './simulator-types.js'
