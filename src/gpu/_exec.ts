@@ -24,6 +24,16 @@ export type ExecFileFn = (
 
 export const nodeExecFile: ExecFileFn = (file, args, options) =>
   new Promise((resolve, reject) => {
+    // node's spawn() adds an 'abort' listener to the signal it is given and removes it on the
+    // child's 'exit', which never comes when the spawn itself fails (ENOENT, EACCES): on a host
+    // without nvidia-smi a long-lived signal would gain one listener per read
+    // (https://github.com/nodejs/node/blob/v20.x/lib/child_process.js, spawn()). So each run gets
+    // a signal of its own, tied to the caller's only until the run ends.
+    const outer = options.signal
+    const own = outer ? new AbortController() : undefined
+    const onAbort = () => own?.abort(outer?.reason)
+    if (outer?.aborted) onAbort()
+    else outer?.addEventListener('abort', onAbort, { once: true })
     execFile(
       file,
       [...args],
@@ -34,9 +44,10 @@ export const nodeExecFile: ExecFileFn = (file, args, options) =>
         maxBuffer: options.maxBufferBytes,
         windowsHide: true,
         encoding: 'utf8',
-        ...(options.signal ? { signal: options.signal } : {}),
+        ...(own ? { signal: own.signal } : {}),
       },
       (err, stdout, stderr) => {
+        outer?.removeEventListener('abort', onAbort)
         if (err) {
           Object.assign(err, { stdout, stderr })
           reject(err)

@@ -6,6 +6,7 @@ import {
   analyzePromptBytes,
   type Dialect,
   type GenerateHint,
+  promptCountText,
   type TokenCounter,
 } from '../tokens/index.js'
 import type { ResponseShape } from './_events.js'
@@ -42,6 +43,7 @@ interface Analysis {
   model: string | undefined
   stream: boolean
   promptText: string | undefined
+  morePromptTexts: readonly string[] | undefined
   promptChars: number | undefined
   promptTokens: number | undefined
   short: boolean
@@ -58,10 +60,14 @@ export function classify(tokens: number, classes: ContextClasses): ContextClass 
 const OPERATION: Record<Dialect, Operation> = {
   'openai-chat': 'chat',
   'openai-completions': 'text_completion',
+  // OTel's gen_ai.operation.name for embeddings
+  // (https://opentelemetry.io/docs/specs/semconv/registry/attributes/gen-ai/).
+  'openai-embeddings': 'embeddings',
   'vllm-generate': 'generate',
   'tgi-generate': 'generate',
   'sglang-generate': 'generate',
   'llamacpp-completion': 'generate',
+  'llamacpp-infill': 'generate',
 }
 
 const NATIVE_PROVIDER: Partial<Record<Dialect, Provider>> = {
@@ -69,6 +75,7 @@ const NATIVE_PROVIDER: Partial<Record<Dialect, Provider>> = {
   'tgi-generate': 'tgi',
   'sglang-generate': 'sglang',
   'llamacpp-completion': 'llamacpp',
+  'llamacpp-infill': 'llamacpp',
 }
 
 const SHAPE_DIALECT: Partial<Record<ResponseShape, Dialect>> = {
@@ -95,7 +102,9 @@ export function startExchange(
   let ended = false
   metrics.inFlight.inc(labels.gen_ai_request_model, labels.context_class)
 
-  const response = new ResponseReader(ctx.maxBufferedBytes)
+  // Embeddings: input tokens only; no output, no TTFT or TPOT.
+  const embeddings = routeDialect === 'openai-embeddings'
+  const response = new ResponseReader(ctx.maxBufferedBytes, embeddings)
 
   const relabel = (model: string, cls: ContextClass) => {
     if (ended || (model === labels.gen_ai_request_model && cls === labels.context_class)) return
@@ -110,23 +119,24 @@ export function startExchange(
   const analyzeInline = (bytes: Uint8Array) => {
     const p = analyzePromptBytes(path, bytes, ctx.generateHint())
     if (!p) return
+    const counted = promptCountText(p)
     const a: Analysis = {
       dialect: p.dialect,
       model: p.model,
       stream: p.stream,
       promptText: p.promptText,
+      morePromptTexts: p.morePromptTexts,
       promptChars: p.promptText?.length,
       promptTokens: p.promptIdCount,
       // A byte-level BPE token is at least one byte: under the threshold in bytes is short.
       short:
-        p.promptText !== undefined &&
-        Buffer.byteLength(p.promptText, 'utf8') < classes.mediumFromTokens,
+        counted !== undefined && Buffer.byteLength(counted.text, 'utf8') < classes.mediumFromTokens,
     }
     analysis = a
     relabel(ctx.modelLabel(a.model), classNow(a))
-    if (a.promptText !== undefined && !a.short) {
+    if (counted !== undefined && !a.short) {
       analysisPending = true
-      analysisDone = counter.countText(a.promptText).then((n) => {
+      analysisDone = countPrompt(a).then((n) => {
         analysisPending = false
         a.promptTokens = n
         if (n !== undefined) relabel(ctx.modelLabel(a.model), classify(n, classes))
@@ -146,6 +156,7 @@ export function startExchange(
           model: w.model,
           stream: w.stream,
           promptText: undefined,
+          morePromptTexts: undefined,
           promptChars: w.promptChars,
           promptTokens: w.promptTokens,
           short: w.short,
@@ -218,7 +229,7 @@ export function startExchange(
     // JSON counts as streamed unless the request asked for no stream.
     const streamed = mode === 'sse' || (mode === 'lines' && analysis?.stream !== false)
     const ttftS =
-      errorType === '' && streamed && firstContentAtMs !== undefined
+      errorType === '' && streamed && !embeddings && firstContentAtMs !== undefined
         ? Math.max(0, firstContentAtMs - start.startedAtMs) / 1000
         : undefined
     // Usually everything is known by now (engine usage, short prompt): record at once, without a
@@ -229,12 +240,19 @@ export function startExchange(
       if (
         errorType !== '' ||
         ((promptTokens !== undefined || a?.promptText === undefined) &&
-          response.engOutput !== undefined)
+          (response.engOutput !== undefined || embeddings))
       ) {
         const base = labelsNow()
         recordDuration(metrics, base, errorType, durationS)
         if (errorType === '')
-          recordSuccess(metrics, base, durationS, ttftS, promptTokens, response.engOutput)
+          recordSuccess(
+            metrics,
+            base,
+            durationS,
+            ttftS,
+            promptTokens,
+            embeddings ? undefined : response.engOutput,
+          )
         return
       }
     }
@@ -256,10 +274,10 @@ export function startExchange(
     if (errorType !== '') return
     // A short prompt the engine did not count is counted now, for the input-token histogram only.
     const knownPrompt = response.engPrompt ?? a?.promptTokens
-    const promptTokens =
-      knownPrompt ??
-      (a?.promptText !== undefined ? await counter.countText(a.promptText) : undefined)
-    const outputTokens = response.engOutput ?? (await countOutput(streamed, a))
+    const promptTokens = knownPrompt ?? (a ? await countPrompt(a) : undefined)
+    const outputTokens = embeddings
+      ? undefined
+      : (response.engOutput ?? (await countOutput(streamed, a)))
     recordSuccess(metrics, base, durationS, ttftS, promptTokens, outputTokens)
   }
 
@@ -282,6 +300,14 @@ export function startExchange(
       gen_ai_provider_name: provider,
       context_class: cls,
     }
+  }
+
+  /** The prompt's tokens by our tokenizer; undefined without a text or when the count fails. */
+  async function countPrompt(a: Analysis): Promise<number | undefined> {
+    const c = promptCountText(a)
+    if (c === undefined) return undefined
+    const n = await counter.countText(c.text)
+    return n === undefined ? undefined : n - c.separators
   }
 
   /** Output tokens when the engine reported none: the generated text counted with the Qwen3

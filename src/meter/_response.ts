@@ -10,6 +10,13 @@ import { LineSplitter, SseParser } from './_lines.js'
 const PARSE_AS_THEY_PASS_BYTES = 4096
 const MAX_TEXT_CHARS = 4 * 1024 * 1024
 const DONE = Buffer.from('[DONE]')
+/** Embeddings: `usage` ends the body in every engine's response (the OpenAI API reference's
+ * order, https://platform.openai.com/docs/api-reference/embeddings/object, kept by vLLM, SGLang
+ * and llama.cpp), so only the end is kept: a large batch of vectors is neither buffered nor parsed. */
+const USAGE_TAIL_BYTES = 1024
+const USAGE_KEY = Buffer.from('"usage"')
+/** `: {…}` after the key, with at most one nested object (prompt_tokens_details). */
+const USAGE_OBJECT = /^\s*:\s*(\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\})/
 
 function parseJson(data: Buffer): unknown {
   try {
@@ -19,6 +26,15 @@ function parseJson(data: Buffer): unknown {
   }
 }
 
+/** The `usage` object at the end of a JSON body, as a response object of its own. */
+function usageAtEnd(tail: Buffer): unknown {
+  const at = tail.lastIndexOf(USAGE_KEY)
+  if (at === -1) return undefined
+  // Usage is ASCII: latin1 decodes it as is, and a cut UTF-8 sequence before it cannot throw.
+  const m = USAGE_OBJECT.exec(tail.toString('latin1', at + USAGE_KEY.length))
+  return m?.[1] === undefined ? undefined : { usage: parseJson(Buffer.from(m[1], 'latin1')) }
+}
+
 function headerCount(h: IncomingHttpHeaders, name: string): number | undefined {
   const v = h[name]
   return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined
@@ -26,7 +42,7 @@ function headerCount(h: IncomingHttpHeaders, name: string): number | undefined {
 
 export class ResponseReader {
   status = 0
-  mode: 'none' | 'sse' | 'lines' | 'whole' = 'none'
+  mode: 'none' | 'sse' | 'lines' | 'whole' | 'usage-tail' = 'none'
   firstContentAtMs: number | undefined
   /** Events or lines that carried generated content. */
   contentEvents = 0
@@ -43,8 +59,13 @@ export class ResponseReader {
   private wholeBytes = 0
   private chunkAtMs = 0
   private lastBig: Buffer | undefined
+  private tail: Buffer | undefined
 
-  constructor(private readonly maxBufferedBytes: number) {}
+  constructor(
+    private readonly maxBufferedBytes: number,
+    /** Only the usage at the end of a JSON body is wanted (embeddings). */
+    private readonly usageOnly = false,
+  ) {}
 
   head(status: number, headers: IncomingHttpHeaders): void {
     this.status = status
@@ -59,7 +80,7 @@ export class ResponseReader {
       this.mode = 'sse'
       this.sse = new SseParser(this.maxBufferedBytes, onData)
     } else if (ct.includes('json') && !ct.includes('ndjson')) {
-      this.mode = 'whole'
+      this.mode = this.usageOnly ? 'usage-tail' : 'whole'
     } else {
       this.mode = 'lines'
       this.lines = new LineSplitter(this.maxBufferedBytes, onData)
@@ -74,7 +95,14 @@ export class ResponseReader {
       this.wholeBytes += chunk.length
       if (this.wholeBytes > this.maxBufferedBytes) this.wholeParts = []
       else this.wholeParts.push(chunk)
-    }
+    } else if (this.mode === 'usage-tail') this.keepTail(chunk)
+  }
+
+  private keepTail(chunk: Buffer): void {
+    // Copies of at most 2 KiB: the kept end never pins a large socket buffer.
+    const joined =
+      this.tail && chunk.length < USAGE_TAIL_BYTES ? Buffer.concat([this.tail, chunk]) : chunk
+    this.tail = Buffer.from(joined.subarray(Math.max(0, joined.length - USAGE_TAIL_BYTES)))
   }
 
   /** Reads what is left: an unterminated NDJSON line, a whole body, the last large event. */
@@ -84,6 +112,10 @@ export class ResponseReader {
     if (this.mode === 'whole' && this.wholeParts.length > 0) {
       this.apply(readResponseObject(parseJson(Buffer.concat(this.wholeParts))), atMs)
       this.wholeParts = []
+    }
+    if (this.tail) {
+      this.apply(readResponseObject(usageAtEnd(this.tail)), atMs)
+      this.tail = undefined
     }
     if (this.lastBig) {
       // Already counted as a content event when it passed.

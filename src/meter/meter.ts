@@ -35,15 +35,6 @@ export interface MeterHandle extends Meter {
   readonly tokenCounter: TokenCounter
 }
 
-/** The routes metered (README: Metrics); every other path is forwarded unmetered. */
-const METERED_PATHS = new Set([
-  '/v1/chat/completions',
-  '/v1/completions',
-  '/generate',
-  '/generate_stream',
-  '/completion',
-])
-
 /**
  * Model label: the served names set by setServedModels, anything else `other`, `unknown` when the
  * body names none (or is not JSON). Until the served names are known every named model is `other`,
@@ -96,7 +87,8 @@ export function createMeter(options: MeterOptions): MeterHandle {
       if (start.method !== 'POST') return undefined
       const q = start.url.indexOf('?')
       const path = q === -1 ? start.url : start.url.slice(0, q)
-      if (!METERED_PATHS.has(path)) return undefined
+      // One map lookup (the route table in src/tokens/prompt.ts): every other path is forwarded
+      // unmetered (README: Metrics).
       const dialect = dialectOfPath(path, hint())
       if (!dialect) return undefined
       return startExchange(ctx, start, path, dialect)

@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 // on the wire, and no hook may throw or block (metering is best-effort, forwarding is not).
 
 export type Provider = 'vllm' | 'tgi' | 'sglang' | 'llamacpp' | 'openai'
-export type Operation = 'chat' | 'text_completion' | 'generate'
+export type Operation = 'chat' | 'text_completion' | 'generate' | 'embeddings'
 export type ContextClass = 'short' | 'medium' | 'long' | 'unknown'
 /** README: Metrics: empty on success; else the HTTP status as a string, or one of these. */
 export type ErrorType =

@@ -86,6 +86,8 @@ export function buildRecordingCase(_plan: RulesPlan, t: Timeline): TestCase {
   c('tgi_request_queue_duration_count', tgi, 2)
   g('llamacpp:requests_processing', llama, 1)
   g('llamacpp:requests_deferred', llama, 0)
+  g('llamacpp:kv_cache_usage_ratio', llama, 0.125)
+  g('llamacpp:kv_cache_tokens', llama, 1024)
   c('gen_ai_server_request_duration_seconds_count', { ...px, context_class: 'short' }, 6)
   const gpu = {
     job: 'inferwatch',
@@ -135,6 +137,7 @@ export function buildRecordingCase(_plan: RulesPlan, t: Timeline): TestCase {
         [o(v0, 'old-model'), 0.25],
         [o(sgl('0'), MODEL), 0.75],
         [o(tgi), 0.25],
+        [o(llama), 0.125],
       ]),
       expect('llm:queue_time_seconds:mean5m', [
         [o(v1, MODEL), 0.5],

@@ -190,6 +190,9 @@ export function buildRecordingRules(plan: RulesPlan): RecordingRule[] {
         sglang: 'sglang:token_usage',
         // TGI: tokens the running batch will grow to over the KV token budget (an estimate).
         tgi: 'tgi_batch_current_max_tokens / tgi_batch_max_total_tokens',
+        // llama.cpp: used KV cells over the context, in the builds that export it (later ones
+        // dropped it and kv_cache_tokens: https://github.com/ggml-org/llama.cpp/pull/13660).
+        llamacpp: 'llamacpp:kv_cache_usage_ratio',
       }),
     },
     {

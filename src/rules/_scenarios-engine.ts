@@ -48,7 +48,8 @@ export function engineScenarios(kit: ScenarioKit): AlertScenario[] {
     ],
   })
 
-  // KV cache: V1 name, pre-0.9.2 name, both (new wins), data-parallel cores (max), SGLang ranks.
+  // KV cache: V1 name, pre-0.9.2 name, both (new wins), data-parallel cores (max), SGLang ranks,
+  // llama.cpp builds that export it (no model label).
   const kvHi = clean((th.kvCacheRatio + 1) / 2)
   const kvLo = under(th.kvCacheRatio)
   const sgl = (rank: string): Labels => ({
@@ -59,6 +60,7 @@ export function engineScenarios(kit: ScenarioKit): AlertScenario[] {
     tp_rank: rank,
     pp_rank: '0',
   })
+  const llamaKv = (instance: string): Labels => ({ job: 'llamacpp', instance, engine: 'llamacpp' })
   scenarios.push({
     alert: 'LLMKVCacheHigh',
     startSeconds: 0,
@@ -71,6 +73,9 @@ export function engineScenarios(kit: ScenarioKit): AlertScenario[] {
       g('vllm:kv_cache_usage_perc', vllm('gpu-e:8000', MODEL, { exported_engine: '1' }), kvHi),
       g('sglang:token_usage', sgl('0'), kvHi),
       g('sglang:token_usage', sgl('1'), kvHi),
+      g('llamacpp:kv_cache_usage_ratio', llamaKv('llama-a:8080'), kvHi),
+      g('llamacpp:kv_cache_usage_ratio', llamaKv('llama-b:8080'), kvLo),
+      g('llamacpp:kv_cache_tokens', llamaKv('llama-b:8080'), 4000),
     ],
     firing: ['gpu-a:8000', 'gpu-b:8000', 'gpu-e:8000']
       .map((i) => ({
@@ -80,6 +85,7 @@ export function engineScenarios(kit: ScenarioKit): AlertScenario[] {
       }))
       .concat([
         { labels: out('sglang', 'sgl:30000', 'sglang', MODEL), severity: 'warning', value: kvHi },
+        { labels: out('llamacpp', 'llama-a:8080', 'llamacpp'), severity: 'warning', value: kvHi },
       ]),
   })
 

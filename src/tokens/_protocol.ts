@@ -1,7 +1,7 @@
 import type { PromptAnalysis } from './prompt.js'
 
 /** What the worker reports about a request body it parsed. */
-export interface WorkerAnalysis extends Omit<PromptAnalysis, 'promptText'> {
+export interface WorkerAnalysis extends Omit<PromptAnalysis, 'promptText' | 'morePromptTexts'> {
   /** UTF-16 length of the prompt text (to strip an echoed prompt from vLLM demo output). */
   promptChars: number | undefined
   /** Counted (or id-array) prompt tokens; undefined when short or not countable. */

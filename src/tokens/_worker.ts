@@ -2,7 +2,7 @@
 // event loop never stalls. The tokenizer (~1 s, ~175-200 MB) loads on the first count only.
 import { parentPort } from 'node:worker_threads'
 import type { WorkerReply, WorkerRequest } from './_protocol.js'
-import { analyzePromptBytes, type GenerateHint } from './prompt.js'
+import { analyzePromptBytes, type GenerateHint, promptCountText } from './prompt.js'
 import { loadQwen3Tokenizer, type Qwen3Tokenizer } from './qwen3.js'
 
 let tokenizer: Promise<Qwen3Tokenizer> | undefined
@@ -17,13 +17,14 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply> {
   }
   const a = analyzePromptBytes(msg.path, msg.bytes, msg.hint as GenerateHint)
   if (!a) return { id: msg.id, analysis: undefined, tokenizerLoaded: tokenizer !== undefined }
-  const { promptText, ...rest } = a
+  const { promptText, morePromptTexts: _more, ...rest } = a
+  const counted = promptCountText(a)
   let promptTokens = a.promptIdCount
   let short = false
-  if (promptText !== undefined) {
+  if (counted !== undefined) {
     // A byte-level BPE token is at least one byte: fewer bytes than the threshold is short.
-    if (Buffer.byteLength(promptText, 'utf8') < msg.shortBelowBytes) short = true
-    else promptTokens = await count(promptText)
+    if (Buffer.byteLength(counted.text, 'utf8') < msg.shortBelowBytes) short = true
+    else promptTokens = (await count(counted.text)) - counted.separators
   }
   return {
     id: msg.id,

@@ -12,5 +12,6 @@ export {
   dialectOfPath,
   type GenerateHint,
   type PromptAnalysis,
+  promptCountText,
 } from './prompt.js'
 export { loadQwen3Tokenizer, type Qwen3Tokenizer } from './qwen3.js'

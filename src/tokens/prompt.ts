@@ -1,17 +1,19 @@
 // What an LLM request body asks for: its dialect, model, streaming flags and the exact text the
-// engine tokenizes as the prompt (README: Metrics: OpenAI chat/completions, vLLM demo /generate
-// {prompt}, TGI /generate(_stream) {inputs}, SGLang /generate {text|input_ids}, llama.cpp
-// /completion {prompt}). Pure: used on the main thread for small bodies and inside the token worker
-// for large ones.
+// engine tokenizes as the prompt (README: Metrics: OpenAI chat/completions and embeddings, vLLM
+// demo /generate {prompt}, TGI /generate(_stream) {inputs}, SGLang /generate {text|input_ids},
+// llama.cpp /completion(s) {prompt} and /infill {input_prefix, input_suffix, prompt}). Pure: used
+// on the main thread for small bodies and inside the token worker for large ones.
 import { parseChatMessages, renderChatPrompt } from './chat-template.js'
 
 export type Dialect =
   | 'openai-chat'
   | 'openai-completions'
+  | 'openai-embeddings'
   | 'vllm-generate'
   | 'tgi-generate'
   | 'sglang-generate'
   | 'llamacpp-completion'
+  | 'llamacpp-infill'
 
 /** Which engine's `/generate` to assume when the body shape does not say. */
 export type GenerateHint = 'vllm' | 'tgi' | 'sglang'
@@ -25,48 +27,99 @@ export interface PromptAnalysis {
   includeUsage: boolean
   /** The prompt as the engine tokenizes it (chat: the rendered Qwen3 ChatML); undefined with ids. */
   promptText: string | undefined
+  /** Further texts the engine tokenizes on their own, counted into the prompt: an embeddings
+   * batch's other inputs, infill's suffix and prompt. Absent on every other route. */
+  morePromptTexts?: readonly string[]
   /** Prompt given as token ids: their number is the count. */
   promptIdCount: number | undefined
 }
 
 type Json = Record<string, unknown>
+interface Prompt {
+  promptText: string | undefined
+  morePromptTexts: readonly string[] | undefined
+  promptIdCount: number | undefined
+}
 const asObject = (v: unknown): Json | undefined =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : undefined
-
-/** The dialect a path implies before the body is read (`/generate` is settled by the body). */
-export function dialectOfPath(path: string, hint: GenerateHint): Dialect | undefined {
-  switch (path) {
-    case '/v1/chat/completions':
-      return 'openai-chat'
-    case '/v1/completions':
-      return 'openai-completions'
-    case '/generate_stream':
-      return 'tgi-generate'
-    case '/completion':
-      return 'llamacpp-completion'
-    case '/generate':
-      return hint === 'tgi'
-        ? 'tgi-generate'
-        : hint === 'sglang'
-          ? 'sglang-generate'
-          : 'vllm-generate'
-    default:
-      return undefined
-  }
+const NO_PROMPT: Prompt = {
+  promptText: undefined,
+  morePromptTexts: undefined,
+  promptIdCount: undefined,
 }
 
-function promptOf(v: unknown): Pick<PromptAnalysis, 'promptText' | 'promptIdCount'> {
-  if (typeof v === 'string') return { promptText: v, promptIdCount: undefined }
+/**
+ * The routes metered (README: Metrics) and the dialect each implies; every other path is
+ * forwarded unmetered. `/generate` is settled by the engine behind the proxy, then by the body.
+ * llama.cpp serves `/completion` and `/completions` (native), `/chat/completions` beside the
+ * `/v1` OpenAI routes, and `/infill` (https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md).
+ */
+const ROUTES: ReadonlyMap<string, Dialect> = new Map<string, Dialect>([
+  ['/v1/chat/completions', 'openai-chat'],
+  ['/chat/completions', 'openai-chat'],
+  ['/v1/completions', 'openai-completions'],
+  ['/v1/embeddings', 'openai-embeddings'],
+  ['/generate_stream', 'tgi-generate'],
+  ['/completion', 'llamacpp-completion'],
+  ['/completions', 'llamacpp-completion'],
+  ['/infill', 'llamacpp-infill'],
+])
+
+/** The dialect a path implies before the body is read; undefined: not metered. */
+export function dialectOfPath(path: string, hint: GenerateHint): Dialect | undefined {
+  const dialect = ROUTES.get(path)
+  if (dialect !== undefined || path !== '/generate') return dialect
+  return hint === 'tgi' ? 'tgi-generate' : hint === 'sglang' ? 'sglang-generate' : 'vllm-generate'
+}
+
+const isIds = (v: unknown): v is number[] =>
+  Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number')
+
+function promptOf(v: unknown): Prompt {
+  if (typeof v === 'string')
+    return { promptText: v, morePromptTexts: undefined, promptIdCount: undefined }
   if (Array.isArray(v)) {
     // A batch of prompts: the engine tokenizes each; we count the first one's class (a batch is
     // rare on these routes; its other prompts are counted in usage when the engine reports it).
-    if (typeof v[0] === 'string') return { promptText: v[0], promptIdCount: undefined }
-    if (v.length > 0 && v.every((x) => typeof x === 'number'))
-      return { promptText: undefined, promptIdCount: v.length }
-    if (Array.isArray(v[0]) && (v[0] as unknown[]).every((x) => typeof x === 'number'))
-      return { promptText: undefined, promptIdCount: (v[0] as unknown[]).length }
+    if (typeof v[0] === 'string')
+      return { promptText: v[0], morePromptTexts: undefined, promptIdCount: undefined }
+    if (isIds(v))
+      return { promptText: undefined, morePromptTexts: undefined, promptIdCount: v.length }
+    if (isIds(v[0]))
+      return { promptText: undefined, morePromptTexts: undefined, promptIdCount: v[0].length }
   }
-  return { promptText: undefined, promptIdCount: undefined }
+  return NO_PROMPT
+}
+
+/** Embeddings `input`: a string, strings, token ids or lists of them; a batch is common here, and
+ * every input is a sequence of its own (the engine's prompt_tokens is their sum). */
+function embeddingsInput(v: unknown): Prompt {
+  if (!Array.isArray(v) || v.length === 0 || isIds(v)) return promptOf(v)
+  if (v.every((x) => typeof x === 'string'))
+    return { promptText: v[0], morePromptTexts: v.slice(1), promptIdCount: undefined }
+  if (v.every(isIds))
+    return {
+      promptText: undefined,
+      morePromptTexts: undefined,
+      promptIdCount: v.reduce((n, ids) => n + ids.length, 0),
+    }
+  return NO_PROMPT
+}
+
+/** llama.cpp /infill: prefix, suffix, prompt and extra context chunks, each tokenized on its own
+ * and joined with FIM tokens (their few special tokens are not counted here; the engine's
+ * tokens_evaluated, always reported, is what the meter records). */
+function infillInput(json: Json): Prompt {
+  const texts: string[] = []
+  if (Array.isArray(json.input_extra))
+    for (const chunk of json.input_extra) {
+      const text = asObject(chunk)?.text
+      if (typeof text === 'string') texts.push(text)
+    }
+  for (const v of [json.input_suffix, json.prompt])
+    if (typeof v === 'string' && v.length > 0) texts.push(v)
+  const prefix = typeof json.input_prefix === 'string' ? json.input_prefix : ''
+  return { promptText: prefix, morePromptTexts: texts, promptIdCount: undefined }
 }
 
 /** Reads a parsed JSON body. `undefined` when it is not an object (the engine will say 400). */
@@ -84,29 +137,42 @@ export function analyzePromptBody(
   // (~6 µs per request here).
   const result = (
     dialect: Dialect,
-    p: Pick<PromptAnalysis, 'promptText' | 'promptIdCount'>,
+    p: Prompt,
     streamed = stream,
     includeUsage = false,
-  ): PromptAnalysis => ({
-    dialect,
-    model,
-    stream: streamed,
-    includeUsage,
-    promptText: p.promptText,
-    promptIdCount: p.promptIdCount,
-  })
+  ): PromptAnalysis => {
+    const a: PromptAnalysis = {
+      dialect,
+      model,
+      stream: streamed,
+      includeUsage,
+      promptText: p.promptText,
+      promptIdCount: p.promptIdCount,
+    }
+    if (p.morePromptTexts !== undefined) a.morePromptTexts = p.morePromptTexts
+    return a
+  }
   const usage = () => stream && asObject(json.stream_options)?.include_usage === true
   switch (pathDialect) {
     case 'openai-chat': {
       const messages = parseChatMessages(json.messages)
       const tools = Array.isArray(json.tools) ? json.tools : undefined
       const promptText = messages ? renderChatPrompt(messages, tools) : undefined
-      return result(pathDialect, { promptText, promptIdCount: undefined }, stream, usage())
+      return result(
+        pathDialect,
+        { promptText, morePromptTexts: undefined, promptIdCount: undefined },
+        stream,
+        usage(),
+      )
     }
     case 'openai-completions':
       return result(pathDialect, promptOf(json.prompt), stream, usage())
+    case 'openai-embeddings':
+      return result(pathDialect, embeddingsInput(json.input), false)
     case 'llamacpp-completion':
       return result(pathDialect, promptOf(json.prompt))
+    case 'llamacpp-infill':
+      return result(pathDialect, infillInput(json))
     default: {
       // /generate and /generate_stream: the body shape decides (README: Metrics).
       if (path === '/generate_stream' || json.inputs !== undefined)
@@ -114,9 +180,27 @@ export function analyzePromptBody(
       if (json.text !== undefined || json.input_ids !== undefined)
         return result('sglang-generate', promptOf(json.text ?? json.input_ids))
       if (json.prompt !== undefined) return result('vllm-generate', promptOf(json.prompt))
-      return result(pathDialect, { promptText: undefined, promptIdCount: undefined })
+      return result(pathDialect, NO_PROMPT)
     }
   }
+}
+
+/** A special token: the tokenizer splits it out before BPE, so text on either side of it is
+ * tokenized exactly as it would be alone (https://huggingface.co/Qwen/Qwen3-4B-Instruct-2507/blob/main/tokenizer_config.json). */
+const SEPARATOR = '<|endoftext|>'
+
+/**
+ * The prompt as one text to count, and how many separator tokens to subtract from its count:
+ * parts the engine tokenizes on their own are joined with a special token (one count, not one
+ * per part). undefined when the prompt has no text.
+ */
+export function promptCountText(
+  a: Pick<PromptAnalysis, 'promptText' | 'morePromptTexts'>,
+): { text: string; separators: number } | undefined {
+  if (a.promptText === undefined) return undefined
+  const more = a.morePromptTexts
+  if (more === undefined || more.length === 0) return { text: a.promptText, separators: 0 }
+  return { text: [a.promptText, ...more].join(SEPARATOR), separators: more.length }
 }
 
 /** Parses body bytes then analyzes them; undefined for malformed JSON. */
