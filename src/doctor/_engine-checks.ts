@@ -1,10 +1,12 @@
 import { z } from 'zod'
 import {
+  createProbeLimiter,
   discoverEngine,
   type EngineInfo,
   type EngineProvider,
   joinUrl,
   normalizeBaseUrl,
+  type ProbeLimiter,
   type ProbeResult,
   probeUrl,
 } from '../engines/index.js'
@@ -32,11 +34,24 @@ export interface EngineChecks {
   engine?: EngineInfo
 }
 
+// Doctor's requests to the engine run one after another or at most 2 at once, each closing its
+// connection (src/engines/probe.ts says why): its own probing must not make a small engine
+// (llama.cpp, a few HTTP threads) look hung.
+const MAX_PROBES_IN_FLIGHT = 2
+
 export async function checkEngine(options: DoctorOptions): Promise<EngineChecks> {
   const base = normalizeBaseUrl(options.upstream)
-  const fetchOpt = options.fetch ? { fetch: options.fetch } : {}
+  const limiter = createProbeLimiter(MAX_PROBES_IN_FLIGHT)
+  const fetchOpt = { limiter, ...(options.fetch ? { fetch: options.fetch } : {}) }
   const timeoutMs = options.timeoutMs ?? 3000
-  const health = await probeUrl(joinUrl(base, '/health'), { timeoutMs, ...fetchOpt })
+  let health = await probeUrl(joinUrl(base, '/health'), { timeoutMs, ...fetchOpt })
+  // An engine with every HTTP thread held by other clients' idle keep-alive connections answers
+  // once one closes (llama.cpp: within 5 s): one more try before calling it hung.
+  if (!health.ok && health.failure === 'timeout') {
+    health = await probeUrl(joinUrl(base, '/health'), { timeoutMs, ...fetchOpt })
+    if (!health.ok && health.failure === 'timeout')
+      health = { ...health, message: `${health.message}, twice` }
+  }
   if (!health.ok) {
     const checks = [answerFailure(base, health)]
     const elsewhere = health.failure === 'refused' ? await findEngineElsewhere(base, options) : []
@@ -52,7 +67,7 @@ export async function checkEngine(options: DoctorOptions): Promise<EngineChecks>
     ...(options.apiKey ? { apiKey: options.apiKey } : {}),
   })
   const checks = [answerCheck(base, engine), identifyCheck(engine), metricsCheck(engine)]
-  checks.push(await completionCheck(engine, options))
+  checks.push(await completionCheck(engine, options, limiter))
   return { checks, engine }
 }
 
@@ -214,7 +229,11 @@ const completionSchema = z.object({
   usage: z.object({ completion_tokens: z.number().int().nonnegative() }).nullish(),
 })
 
-async function completionCheck(engine: EngineInfo, options: DoctorOptions): Promise<DoctorCheck> {
+async function completionCheck(
+  engine: EngineInfo,
+  options: DoctorOptions,
+  limiter: ProbeLimiter,
+): Promise<DoctorCheck> {
   const id = 'engine.completion'
   const title = 'tiny completion works'
   if (engine.health.status === 'loading') return skip(id, title, 'the engine is still loading')
@@ -249,6 +268,7 @@ async function completionCheck(engine: EngineInfo, options: DoctorOptions): Prom
       },
       body: JSON.stringify(body),
       timeoutMs: options.completionTimeoutMs ?? 60_000,
+      limiter,
       ...(options.fetch ? { fetch: options.fetch } : {}),
     })
     const ms = Math.round(now() - started)

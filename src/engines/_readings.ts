@@ -68,9 +68,10 @@ export function pickMaxLen(
     case 'tgi':
       return tgi?.max_total_tokens
     case 'llamacpp':
-      return (
-        props?.default_generation_settings.n_ctx ?? models?.data[0]?.meta?.n_ctx_train ?? undefined
-      )
+      // n_ctx is what one request can use (the -c total split over the -np slots); /v1/models
+      // `meta.n_ctx_train` is the model's training context, which the server may not serve, so
+      // it is no fallback (https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md).
+      return props?.default_generation_settings.n_ctx ?? undefined
     case 'sglang': {
       const gauge = exposition ? findSamples(exposition, 'sglang:context_len')[0]?.value : undefined
       return sglServer?.context_length ?? listed ?? (gauge && gauge > 0 ? gauge : undefined)

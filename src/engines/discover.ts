@@ -18,10 +18,20 @@ import {
   tgiInfoSchema,
   versionSchema,
 } from './_schemas.js'
-import { joinUrl, type ProbeResult, probeUrl } from './probe.js'
+import {
+  createProbeLimiter,
+  joinUrl,
+  type ProbeOptions,
+  type ProbeResult,
+  probeUrl,
+} from './probe.js'
 import type { DiscoverOptions, EngineInfo, EngineProvider } from './types.js'
 
-// Endpoints per engine (their API docs are listed in _schemas.ts). All are probed at once.
+// Endpoints per engine (their API docs are listed in _schemas.ts), asked in stages so that an
+// engine is sent only the few requests that can describe it: first liveness and the served
+// models, whose `owned_by` names vLLM, SGLang and llama.cpp; then that engine's own info
+// endpoints and /metrics (every info endpoint when the owner says nothing, e.g. TGI, which puts the
+// model id there); last SGLang's newer /server_info where /get_server_info is gone.
 const PATHS = [
   '/health',
   '/v1/models',
@@ -35,6 +45,26 @@ const PATHS = [
 ] as const
 type ProbePath = (typeof PATHS)[number]
 
+const FIRST: readonly ProbePath[] = ['/health', '/v1/models']
+const BY_OWNER: Readonly<Record<string, readonly ProbePath[]>> = {
+  vllm: ['/version', '/metrics'],
+  sglang: ['/get_model_info', '/get_server_info', '/metrics'],
+  llamacpp: ['/props', '/metrics'],
+}
+const UNKNOWN_OWNER: readonly ProbePath[] = [
+  '/version',
+  '/info',
+  '/props',
+  '/get_model_info',
+  '/get_server_info',
+  '/metrics',
+]
+
+/**
+ * Probes in flight at once by default: llama.cpp serves `max(slots + 2, cores - 1)` HTTP
+ * threads (4 with 2 slots on 2 cores), and clients need the rest.
+ */
+const DEFAULT_MAX_IN_FLIGHT = 2
 const DEFAULT_TIMEOUT_MS = 3000
 
 /** Strips a trailing slash and a trailing `/v1` (users paste the OpenAI base URL). */
@@ -59,29 +89,29 @@ export function normalizeBaseUrl(baseUrl: string): string {
 /**
  * Identifies the engine behind `baseUrl` (vLLM, TGI, SGLang, llama.cpp, else a generic
  * OpenAI-compatible server) and reads its models, context length, version and /metrics.
- * Throws ENGINE_UNREACHABLE only when no probe got any HTTP answer.
+ * Sends 4 to 9 GETs, at most 2 at once (or as `options.limiter` allows), each on a connection
+ * closed after its answer. Throws ENGINE_UNREACHABLE only when no probe got any HTTP answer.
  */
 export async function discoverEngine(
   baseUrl: string,
   options: DiscoverOptions = {},
 ): Promise<EngineInfo> {
   const base = normalizeBaseUrl(baseUrl)
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  const results = await Promise.all(
-    PATHS.map((p) =>
-      probeUrl(joinUrl(base, p), {
-        timeoutMs,
-        ...(options.fetch ? { fetch: options.fetch } : {}),
-        ...(options.apiKey ? { headers: { authorization: `Bearer ${options.apiKey}` } } : {}),
-      }),
-    ),
-  )
-  const probes = new Map<ProbePath, ProbeResult>(
-    PATHS.map((p, i) => [p, results[i] as ProbeResult]),
-  )
-  if (results.every((r) => !r.ok)) {
+  const probeOptions: ProbeOptions = {
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    limiter: options.limiter ?? createProbeLimiter(DEFAULT_MAX_IN_FLIGHT),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.apiKey ? { headers: { authorization: `Bearer ${options.apiKey}` } } : {}),
+  }
+  const probes = new Map<ProbePath, ProbeResult>()
+  const ask = async (paths: readonly ProbePath[]) => {
+    const results = await Promise.all(paths.map((p) => probeUrl(joinUrl(base, p), probeOptions)))
+    for (const [i, p] of paths.entries()) probes.set(p, results[i] as ProbeResult)
+  }
+  const unreachable = () => {
     const first = probes.get('/health')
-    throw new AppError(
+    return new AppError(
       'ENGINE_UNREACHABLE',
       `${base} does not answer: ${first && !first.ok ? first.message : 'no response'}`,
       {
@@ -90,7 +120,27 @@ export async function discoverEngine(
       },
     )
   }
+
+  await ask(FIRST)
+  // Refused or unresolvable: every other path of this host:port would be too.
+  const hopeless = (r: ProbeResult) => !r.ok && (r.failure === 'refused' || r.failure === 'dns')
+  if ([...probes.values()].every(hopeless)) throw unreachable()
+  const models = json200(probes, '/v1/models', modelsListSchema)
+  const owners = new Set(models?.data.map((m) => m.owned_by ?? '') ?? [])
+  const known = Object.keys(BY_OWNER).find((o) => owners.has(o))
+  await ask(known ? (BY_OWNER[known] as readonly ProbePath[]) : UNKNOWN_OWNER)
+  const sglangHint =
+    known === 'sglang' ||
+    json200(probes, '/get_model_info', sglangModelInfoSchema) !== undefined ||
+    /(^|\n)sglang:/.test(okBody(probes.get('/metrics')))
+  if (sglangHint && !json200(probes, '/get_server_info', sglangServerInfoSchema))
+    await ask(['/server_info'])
+  if ([...probes.values()].every((r) => !r.ok)) throw unreachable()
   return interpret(base, probes)
+}
+
+function okBody(r: ProbeResult | undefined): string {
+  return r?.ok && r.status === 200 ? r.body : ''
 }
 
 function json200<T>(

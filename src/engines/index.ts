@@ -1,9 +1,11 @@
 export { discoverEngine, normalizeBaseUrl } from './discover.js'
 export { type EngineInfoMetric, registerEngineInfo } from './engine-info-metric.js'
 export {
+  createProbeLimiter,
   type FetchFn,
   joinUrl,
   type ProbeFailure,
+  type ProbeLimiter,
   type ProbeOptions,
   type ProbeResult,
   probeUrl,
@@ -17,6 +19,7 @@ export {
   type PromSample,
   parsePrometheusText,
 } from './prom-text.js'
+export { type ModelsRefresh, refreshEngineModels } from './refresh.js'
 export type {
   DiscoverOptions,
   EngineHealth,

@@ -1,4 +1,4 @@
-import type { ProbeFailure } from './probe.js'
+import type { ProbeFailure, ProbeLimiter } from './probe.js'
 
 /** Values of the `gen_ai_provider_name` label (README: Metrics). */
 export type EngineProvider = 'vllm' | 'tgi' | 'sglang' | 'llamacpp' | 'openai'
@@ -53,8 +53,12 @@ export interface DiscoverOptions {
   fetch?: typeof globalThis.fetch
   /** Sent as `Authorization: Bearer` (vLLM/TGI/llama.cpp `--api-key` protect /v1 routes). */
   apiKey?: string
-  /** Per probe; probes run concurrently. Default 3000. */
+  /** Per probe, from when it is sent. Default 3000. */
   timeoutMs?: number
+  /** Bounds the probes in flight; default: a limiter of its own allowing 2. */
+  limiter?: ProbeLimiter
+  /** Aborts every probe not yet answered (the caller is closing). */
+  signal?: AbortSignal
 }
 
-export type { ProbeFailure }
+export type { ProbeFailure, ProbeLimiter }
