@@ -9,6 +9,12 @@ export { parseScriptedRequest, type ScriptedRequest } from './_request.js'
 export { quantileFromBuckets, renderMetricsSummary } from './demo-summary.js'
 export { type DemoTrafficResult, promptOfTokens, sendDemoTraffic } from './demo-traffic.js'
 export {
+  DEFAULT_ENGINE_VERSION,
+  resolveSimulatorPlan,
+  simulatedNvidiaSmi,
+  startSimulator,
+} from './engine-sim/start-simulator.js'
+export {
   DEFAULT_SCRIPTED_OPTIONS,
   type RecordedRequest,
   type ScriptedEngine,

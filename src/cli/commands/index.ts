@@ -6,6 +6,7 @@ import { planCommand } from './plan.js'
 import { proxyCommand } from './proxy.js'
 import { relayCommand } from './relay.js'
 import { rulesCommand } from './rules.js'
+import { simCommand } from './sim.js'
 
 /** Every command, in the order --help lists them. */
 export const COMMANDS: readonly Command[] = [
@@ -16,4 +17,5 @@ export const COMMANDS: readonly Command[] = [
   doctorCommand,
   planCommand,
   demoCommand,
+  simCommand,
 ]
