@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict'
 import { getEventListeners } from 'node:events'
-import { get } from 'node:http'
 import { connect } from 'node:net'
 import { describe, test } from 'node:test'
 import {
@@ -11,6 +10,7 @@ import {
   vllmRoutes,
 } from '../testing/fake-engines.js'
 import { routesHandler, startFewThreadsServer } from '../testing/few-threads-server.js'
+import { timedGet } from '../testing/index.js'
 import {
   createProbeLimiter,
   discoverEngine,
@@ -23,16 +23,6 @@ import {
 // keep-alive connections kept 5 s) must stay correct and responsive while it is probed.
 
 /** One GET from a client of its own (no pooling), in ms. */
-function timedGet(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now()
-    get(url, { agent: false }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(performance.now() - started))
-    }).on('error', reject)
-  })
-}
-
 /** Polls `url` every `everyMs` until `until` settles; returns the latencies. */
 async function pollWhile(url: string, until: Promise<unknown>, everyMs = 20): Promise<number[]> {
   let done = false

@@ -2,8 +2,8 @@
 // HTTP threads: 4 on 2 cores), which serves one connection per HTTP thread and keeps idle
 // keep-alive connections 5 s.
 import assert from 'node:assert/strict'
-import { get } from 'node:http'
 import { after, before, describe, test } from 'node:test'
+import { timedGet } from '../testing/index.js'
 import {
   LLAMACPP_SKIP,
   type LlamaServer,
@@ -13,16 +13,6 @@ import {
 import { discoverEngine, refreshEngineModels } from './index.js'
 
 const skip = llamaServerFiles() ? false : LLAMACPP_SKIP
-
-function timedGet(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now()
-    get(url, { agent: false }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(performance.now() - started))
-    }).on('error', reject)
-  })
-}
 
 describe('discovery of the real llama.cpp server', { skip }, () => {
   let llama: LlamaServer

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { get } from 'node:http'
 import { describe, test } from 'node:test'
 import { Gauge, Registry } from 'prom-client'
 import { parseHttpUrl } from '../config/index.js'
@@ -8,6 +7,7 @@ import type { Meter } from '../meter/index.js'
 import { createLogger } from '../shared/index.js'
 import { type FakeReply, llamacppRoutes, startFakeEngine } from '../testing/fake-engines.js'
 import { routesHandler, startFewThreadsServer } from '../testing/few-threads-server.js'
+import { timedGet } from '../testing/index.js'
 import { type EngineWatchOptions, startEngineWatch } from './_engine-watch.js'
 import { TIMEOUTS_BEFORE_DOWN } from './_upstream-health.js'
 
@@ -44,16 +44,6 @@ function watchParts(url: string, overrides: Partial<EngineWatchOptions> = {}) {
   const up = async () =>
     (await registry.metrics()).match(/^inferwatch_upstream_up\{.*\} (\d)$/m)?.[1]
   return { registry, served, logs, options, up }
-}
-
-function timedGet(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now()
-    get(url, { agent: false }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(performance.now() - started))
-    }).on('error', reject)
-  })
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -2,9 +2,9 @@
 // its default HTTP threads: 4 on 2 cores): the engine facts it exports are the server's, its
 // health probe says up, and its refreshes leave the engine free for its own clients.
 import assert from 'node:assert/strict'
-import { get } from 'node:http'
 import { after, before, describe, test } from 'node:test'
 import { parseConfig } from '../config/index.js'
+import { timedGet } from '../testing/index.js'
 import {
   LLAMACPP_SKIP,
   type LlamaServer,
@@ -14,16 +14,6 @@ import {
 import { startProxyService } from './index.js'
 
 const skip = llamaServerFiles() ? false : LLAMACPP_SKIP
-
-function timedGet(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now()
-    get(url, { agent: false }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(performance.now() - started))
-    }).on('error', reject)
-  })
-}
 
 describe('proxy service in front of the real llama.cpp server', { skip }, () => {
   let llama: LlamaServer

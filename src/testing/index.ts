@@ -1,6 +1,6 @@
 export { findBinary, requireBinary } from './binaries.js'
 export { assertGolden, type GoldenOptions, goldenFile } from './golden.js'
-export { closedPortUrl, closeServer, listenLocal } from './net.js'
+export { closedPortUrl, closeServer, listenLocal, timedGet } from './net.js'
 export {
   listSharedFixtures,
   REPO_ROOT,

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, get, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /** Listens on 127.0.0.1 port 0 and returns the base URL. */
@@ -22,4 +22,15 @@ export async function closedPortUrl(): Promise<string> {
   const url = await listenLocal(server)
   await closeServer(server)
   return url
+}
+
+/** Milliseconds a plain GET takes on a fresh connection (no pool): how responsive a server is. */
+export function timedGet(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    get(url, { agent: false }, (res) => {
+      res.resume()
+      res.on('end', () => resolve(performance.now() - started))
+    }).on('error', reject)
+  })
 }
