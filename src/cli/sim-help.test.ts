@@ -10,10 +10,13 @@ test('`inferwatch sim --help` matches the golden file', async () => {
   assertGolden('cli', 'sim-help.txt', out.join(''))
 })
 
-test('`inferwatch sim` rejects an engine it does not simulate, naming the supported one', async () => {
+test('`inferwatch sim` rejects an engine it does not simulate, naming the supported ones', async () => {
   const { err, io: cio } = io()
-  assert.equal(await main(['sim', '--engine', 'tgi'], cio), 2)
-  assert.match(err.join(''), /error\[USAGE\]: --engine must be one of vllm, got "tgi"/)
+  assert.equal(await main(['sim', '--engine', 'triton'], cio), 2)
+  assert.match(
+    err.join(''),
+    /error\[USAGE\]: --engine must be one of vllm, sglang, tgi, llamacpp, got "triton"/,
+  )
 })
 
 test('`inferwatch sim` prints what it simulates, serves, and exits 0 on the signal', async () => {
@@ -26,8 +29,11 @@ test('`inferwatch sim` prints what it simulates, serves, and exits 0 on the sign
     url = /listening on (http:\/\/\S+)/.exec(out.join(''))?.[1]
   }
   assert.ok(url, out.join(''))
-  assert.match(out.join(''), /qwen3-4b-instruct-2507 .* on a simulated RTX 4090 D/)
-  assert.match(out.join(''), /KV cache \d+ tokens \(\d+ blocks\), max_model_len \d+/)
+  assert.match(
+    out.join(''),
+    /vLLM 0\.12\.0 serving qwen3-4b-instruct-2507 .* on a simulated NVIDIA GeForce RTX 4090 D/,
+  )
+  assert.match(out.join(''), /KV cache \d+ tokens, max_model_len \d+, max_num_seqs 256/)
   assert.equal((await fetch(`${url}/health`)).status, 200)
   controller.abort()
   assert.equal(await running, 0)

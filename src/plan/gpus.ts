@@ -7,6 +7,9 @@ export interface GpuProfile {
   memoryBytes: number
   /** Peak memory bandwidth, bytes/s (decode is bandwidth-bound). */
   bandwidthBytesPerSecond: number
+  /** Peak dense BF16 tensor throughput with FP32 accumulate, FLOP/s (prefill is compute-bound);
+   * absent for a profile built from a measured card. */
+  bf16FlopsPerSecond?: number
   /** nvidia-smi `name` values that mean this profile. */
   hwNames: RegExp
 }
@@ -19,13 +22,18 @@ const GBPS = 1e9
 // RTX 4090 24564 MiB (https://github.com/RLinf/RLinf/issues/255; the 4090 D is assumed equal:
 // same 24 GB GDDR6X, no capture), the others from their usual nvidia-smi tables. Bandwidth from
 // the vendor spec sheets (RTX 4090 D 1008 GB/s: 384-bit GDDR6X at 21 Gbps; A100 80GB and H100 are
-// the SXM figures, the PCIe cards are slower).
+// the SXM figures, the PCIe cards are slower). Dense BF16 tensor FLOP/s (no sparsity, FP32
+// accumulate) from the same sheets: RTX 4090 165.2 T (Ada whitepaper,
+// https://images.nvidia.com/aem-dam/Solutions/geforce/ada/nvidia-ada-gpu-architecture.pdf), the
+// 4090 D scaled by its 114 of 128 SMs at the same boost clock; L40S 362 T; A100 312 T; H100 SXM
+// and H200 989 T (https://www.nvidia.com/en-us/data-center/h200/).
 export const GPU_PROFILES: readonly Readonly<GpuProfile>[] = Object.freeze([
   {
     id: 'rtx-4090d',
     name: 'RTX 4090 D',
     memoryBytes: 24564 * MIB,
     bandwidthBytesPerSecond: 1008 * GBPS,
+    bf16FlopsPerSecond: 147e12,
     hwNames: /rtx 4090 d\b/i,
   },
   {
@@ -33,6 +41,7 @@ export const GPU_PROFILES: readonly Readonly<GpuProfile>[] = Object.freeze([
     name: 'RTX 4090',
     memoryBytes: 24564 * MIB,
     bandwidthBytesPerSecond: 1008 * GBPS,
+    bf16FlopsPerSecond: 165.2e12,
     hwNames: /rtx 4090$/i,
   },
   {
@@ -40,6 +49,7 @@ export const GPU_PROFILES: readonly Readonly<GpuProfile>[] = Object.freeze([
     name: 'L40S',
     memoryBytes: 46068 * MIB,
     bandwidthBytesPerSecond: 864 * GBPS,
+    bf16FlopsPerSecond: 362e12,
     hwNames: /\bl40s\b/i,
   },
   {
@@ -47,6 +57,7 @@ export const GPU_PROFILES: readonly Readonly<GpuProfile>[] = Object.freeze([
     name: 'A100 40GB',
     memoryBytes: 40960 * MIB,
     bandwidthBytesPerSecond: 1555 * GBPS,
+    bf16FlopsPerSecond: 312e12,
     hwNames: /a100.*40\s?gb/i,
   },
   {
@@ -54,6 +65,7 @@ export const GPU_PROFILES: readonly Readonly<GpuProfile>[] = Object.freeze([
     name: 'A100 80GB',
     memoryBytes: 81920 * MIB,
     bandwidthBytesPerSecond: 2039 * GBPS,
+    bf16FlopsPerSecond: 312e12,
     hwNames: /a100.*80\s?gb/i,
   },
   {
@@ -61,6 +73,7 @@ export const GPU_PROFILES: readonly Readonly<GpuProfile>[] = Object.freeze([
     name: 'H100 80GB',
     memoryBytes: 81559 * MIB,
     bandwidthBytesPerSecond: 3350 * GBPS,
+    bf16FlopsPerSecond: 989e12,
     hwNames: /\bh100\b/i,
   },
   {
@@ -68,6 +81,7 @@ export const GPU_PROFILES: readonly Readonly<GpuProfile>[] = Object.freeze([
     name: 'H200 141GB',
     memoryBytes: 143771 * MIB,
     bandwidthBytesPerSecond: 4800 * GBPS,
+    bf16FlopsPerSecond: 989e12,
     hwNames: /\bh200\b/i,
   },
 ])

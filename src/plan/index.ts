@@ -17,5 +17,6 @@ export {
   type PlanInput,
   type PlanResult,
   planCapacity,
+  weightBytesPerStep,
 } from './plan.js'
 export { renderPlan } from './render.js'

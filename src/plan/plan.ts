@@ -89,8 +89,9 @@ function checkNumber(name: string, v: number, min: number, max: number, integer:
   return v
 }
 
-/** Bytes read from memory per decode step for `batch` sequences (MoE: the experts they hit). */
-function weightBytesPerStep(m: ModelProfile, batch: number): number {
+/** Weight bytes read from memory per decode step for `batch` sequences (MoE: the experts they
+ * hit); the engine simulator times its steps with it. */
+export function weightBytesPerStep(m: ModelProfile, batch: number): number {
   const embeddingRows = m.tiedEmbeddings ? 0 : m.vocabSize * m.hiddenSize // lookup, not a matmul
   if (!m.experts) return (m.params - embeddingRows) * WEIGHT_BYTES_PER_PARAM
   const expert = 3 * m.hiddenSize * m.experts.intermediateSize

@@ -12,7 +12,20 @@ export interface ScriptedExchange {
   created: number
   promptTokens: number
   outputTokens: number
+  /** Why generation ended (default 'length': the scripted engine always runs to max_tokens). */
+  finishReason?: 'stop' | 'length'
+  /** Prompt tokens served from the prefix cache (default 0). */
+  cachedTokens?: number
+  /** llama.cpp's final timings in ms (default: fixed figures). */
+  timingsMs?: { prompt: number; predicted: number }
 }
+
+const stopped = (x: ScriptedExchange) => x.finishReason === 'stop'
+const openaiFinish = (x: ScriptedExchange) => (stopped(x) ? 'stop' : 'length')
+const tgiFinish = (x: ScriptedExchange) => (stopped(x) ? 'eos_token' : 'length')
+// Qwen3's <|im_end|>, the stop token SGLang reports as `matched`.
+const sglangFinish = (x: ScriptedExchange) =>
+  stopped(x) ? { type: 'stop', matched: 151645 } : { type: 'length', length: x.outputTokens }
 
 export function streamContentType(format: ScriptedFormat): string {
   return format === 'vllm-generate' ? 'application/x-ndjson' : 'text/event-stream'
@@ -51,7 +64,7 @@ export function renderStreamToken(
   soFar: string,
 ): string {
   const last = i === x.outputTokens - 1
-  const finish = last ? 'length' : null
+  const finish = last ? openaiFinish(x) : null
   switch (x.req.format) {
     case 'openai-chat':
       return sse({
@@ -75,7 +88,7 @@ export function renderStreamToken(
         generated_text: last ? soFar : null,
         details: last
           ? {
-              finish_reason: 'length',
+              finish_reason: tgiFinish(x),
               generated_tokens: x.outputTokens,
               seed: null,
               input_length: x.promptTokens,
@@ -87,10 +100,10 @@ export function renderStreamToken(
         text: soFar,
         meta_info: {
           id: x.id,
-          finish_reason: last ? { type: 'length', length: x.outputTokens } : null,
+          finish_reason: last ? sglangFinish(x) : null,
           prompt_tokens: x.promptTokens,
           completion_tokens: i + 1,
-          cached_tokens: 0,
+          cached_tokens: x.cachedTokens ?? 0,
         },
       })
     case 'llamacpp-completion':
@@ -123,14 +136,14 @@ function llamaFinal(x: ScriptedExchange) {
     model: x.model,
     tokens_predicted: x.outputTokens,
     tokens_evaluated: x.promptTokens,
-    stop_type: 'limit',
+    stop_type: stopped(x) ? 'eos' : 'limit',
     truncated: false,
     timings: {
-      cache_n: 0,
-      prompt_n: x.promptTokens,
-      prompt_ms: 10,
+      cache_n: x.cachedTokens ?? 0,
+      prompt_n: x.promptTokens - (x.cachedTokens ?? 0),
+      prompt_ms: x.timingsMs?.prompt ?? 10,
       predicted_n: x.outputTokens,
-      predicted_ms: 100,
+      predicted_ms: x.timingsMs?.predicted ?? 100,
     },
   }
 }
@@ -153,7 +166,7 @@ export function renderWhole(
             index: 0,
             message: { role: 'assistant', content: text },
             logprobs: null,
-            finish_reason: 'length',
+            finish_reason: openaiFinish(x),
           },
         ],
         usage: usage(x),
@@ -161,7 +174,9 @@ export function renderWhole(
     case 'openai-completions':
       return json({
         ...chunkBase(x, 'text_completion'),
-        choices: [{ index: 0, text, logprobs: null, finish_reason: 'length', stop_reason: null }],
+        choices: [
+          { index: 0, text, logprobs: null, finish_reason: openaiFinish(x), stop_reason: null },
+        ],
         usage: usage(x),
       })
     case 'vllm-generate':
@@ -171,7 +186,7 @@ export function renderWhole(
       return json(
         {
           generated_text: text,
-          details: { finish_reason: 'length', generated_tokens: x.outputTokens, seed: null },
+          details: { finish_reason: tgiFinish(x), generated_tokens: x.outputTokens, seed: null },
         },
         { 'x-prompt-tokens': String(x.promptTokens), 'x-generated-tokens': String(x.outputTokens) },
       )
@@ -180,10 +195,10 @@ export function renderWhole(
         text,
         meta_info: {
           id: x.id,
-          finish_reason: { type: 'length', length: x.outputTokens },
+          finish_reason: sglangFinish(x),
           prompt_tokens: x.promptTokens,
           completion_tokens: x.outputTokens,
-          cached_tokens: 0,
+          cached_tokens: x.cachedTokens ?? 0,
         },
       })
     case 'llamacpp-completion':

@@ -1,3 +1,4 @@
+export { DEFAULT_ENGINE_VERSIONS } from './_dialects.js'
 export {
   renderStreamHead,
   renderStreamTail,
@@ -8,12 +9,7 @@ export {
 export { parseScriptedRequest, type ScriptedRequest } from './_request.js'
 export { quantileFromBuckets, renderMetricsSummary } from './demo-summary.js'
 export { type DemoTrafficResult, promptOfTokens, sendDemoTraffic } from './demo-traffic.js'
-export {
-  DEFAULT_ENGINE_VERSION,
-  resolveSimulatorPlan,
-  simulatedNvidiaSmi,
-  startSimulator,
-} from './engine-sim/start-simulator.js'
+export { simulatedNvidiaSmi } from './nvidia-smi.js'
 export {
   DEFAULT_SCRIPTED_OPTIONS,
   type RecordedRequest,
@@ -24,4 +20,5 @@ export {
   scriptedTokenText,
   startScriptedEngine,
 } from './scripted-engine.js'
+export { startSimulator } from './simulator.js'
 export type * from './simulator-types.js'

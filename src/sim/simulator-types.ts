@@ -60,3 +60,49 @@ export interface Simulator {
   state(): SimulatorState
   close(): Promise<void>
 }
+
+/** What startSimulator takes beyond SimulatorOptions (all optional). */
+export interface EngineSimulatorOptions extends SimulatorOptions {
+  /** Simulated ms the engine spends loading after a crash (/health 503); default: weights at
+   * 2 GB/s plus 5 s of start-up. */
+  loadingMs?: number
+  /** Tokens per engine step (vLLM --max-num-batched-tokens, SGLang --chunked-prefill-size, TGI
+   * --max-batch-prefill-tokens, llama.cpp --batch-size); default per engine. */
+  maxNumBatchedTokens?: number
+}
+
+export type SimulatorPhase = 'ready' | 'down' | 'loading'
+
+export interface EngineSimulatorState extends SimulatorState {
+  phase: SimulatorPhase
+}
+
+/** The simulator startSimulator returns: Simulator plus what tests and `inferwatch sim` read. */
+export interface EngineSimulator extends Simulator {
+  engineVersion: string
+  /** What nvidia-smi calls the card. */
+  gpuName: string
+  /** Hugging Face id of the simulated weights. */
+  modelPath: string
+  maxNumSeqs: number
+  maxNumBatchedTokens: number
+  /** Bytes the engine process holds on the card once loaded. */
+  engineMemoryBytes: number
+  speed: number
+  /** The capacity model the steps run on, in simulated seconds. */
+  timing: {
+    /** An idle engine's prefill of `tokens` prompt tokens (time to first token). */
+    prefillSeconds(tokens: number): number
+    /** One decode step of `batch` sequences holding `contextTokens` tokens of KV in all. */
+    decodeStepSeconds(batch: number, contextTokens: number): number
+  }
+  gpu: SimulatedGpu & {
+    /** Memory as the next nvidia-smi read shows it. */
+    memory(): { totalBytes: number; usedBytes: number }
+  }
+  state(): EngineSimulatorState
+  /** Token usage the simulator's answers reported, since start (across restarts). */
+  usage(): { requests: number; promptTokens: number; completionTokens: number }
+  /** Loads the tokenizer worker now, so the first counted prompt does not wait for it. */
+  warmTokenizer(): Promise<void>
+}
