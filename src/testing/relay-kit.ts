@@ -22,7 +22,7 @@ export function localPayloads(): { name: string; body: string }[] {
     .map((f) => ({ name: f, body: readFileSync(join(TESTDATA, f), 'utf8') }))
 }
 
-/** Every payload in ../shared/fixtures/alertmanager/ (empty when ../shared is absent). */
+/** Every payload in the optional shared fixtures (alertmanager/, see shared-fixtures.ts; empty when absent). */
 export function sharedPayloads(): { name: string; body: string }[] {
   return listSharedFixtures('alertmanager', '.json').map((p) => ({
     name: p.split('/').pop() ?? p,

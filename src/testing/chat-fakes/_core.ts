@@ -107,7 +107,7 @@ export async function startFake(spec: FakeSpec, now: () => number): Promise<Fake
   }
 }
 
-/** A real vendor reply from ../shared/fixtures/chat/ (comments stripped), or the inline stand-in. */
+/** A real vendor reply from the optional shared fixtures (chat/, see shared-fixtures.ts; comments stripped), or the inline stand-in. */
 export function vendorReply(fixture: string, fallback: object): string {
   const text = readSharedFixture(`chat/${fixture}`)
   if (text === undefined) return JSON.stringify(fallback)
