@@ -37,8 +37,10 @@ test: deps build
 	npx biome check .
 	node --enable-source-maps --test --test-concurrency=4 $$(find dist dist-bench/benchmarks -name '*.test.js' | sort)
 
+# The whole stack on a simulated engine until every alert has fired and resolved (about 10
+# minutes; `make demo SPEED=10` for about three). Ctrl-C stops everything.
 demo: deps build
-	node dist/cli/bin.js demo
+	node dist/cli/bin.js up --demo $(if $(SPEED),--speed $(SPEED))
 
 bench: deps build
 	node dist-bench/benchmarks/proxy/proxy-bench.js

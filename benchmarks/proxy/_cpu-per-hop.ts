@@ -1,7 +1,8 @@
 // Lane 6: CPU per proxied request, measured in one process (client, stub and proxy together) so the
 // difference between targets is what each proxy hop costs. Best of `reps` runs: on a shared machine
 // the minimum is the least disturbed. Targets: a bare Node pipe proxy, inferwatch's transport
-// alone, and inferwatch's transport with the real meter.
+// alone, inferwatch's transport with the real meter, and the same with requests that carry a bearer
+// key and a `user` field (the meter's per-client attribution then hashes and names them).
 import { Agent, createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Registry } from 'prom-client'
@@ -16,6 +17,17 @@ const BODY = Buffer.from(
     max_tokens: 1,
   }),
 )
+/** The same request from a named client with an API key: what attribution has to work out. */
+const ATTRIBUTED_BODY = Buffer.from(
+  JSON.stringify({
+    model: 'bench',
+    messages: [{ role: 'user', content: 'Say ok.' }],
+    max_tokens: 1,
+    user: 'batch-summarizer',
+  }),
+)
+const ATTRIBUTED_HEADERS = { authorization: 'Bearer sk-bench-0123456789abcdef0123456789abcdef' }
+
 const REPLY = Buffer.from(
   JSON.stringify({
     id: 'x',
@@ -33,7 +45,13 @@ const listen = (server: Server) =>
     ),
   )
 
-async function drive(url: string, n: number, concurrency: number): Promise<void> {
+async function drive(
+  url: string,
+  n: number,
+  concurrency: number,
+  body: Buffer = BODY,
+  extraHeaders: Record<string, string> = {},
+): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency })
   const u = new URL(url)
   let i = 0
@@ -47,7 +65,11 @@ async function drive(url: string, n: number, concurrency: number): Promise<void>
             method: 'POST',
             path: '/v1/chat/completions',
             agent,
-            headers: { 'content-type': 'application/json', 'content-length': BODY.length },
+            headers: {
+              'content-type': 'application/json',
+              'content-length': body.length,
+              ...extraHeaders,
+            },
           },
           (res) => {
             res.resume()
@@ -55,7 +77,7 @@ async function drive(url: string, n: number, concurrency: number): Promise<void>
           },
         )
         req.on('error', reject)
-        req.end(BODY)
+        req.end(body)
       })
     }
   }
@@ -104,19 +126,21 @@ export async function measureCpuPerHop(n: number, reps: number): Promise<Record<
   })
   meter.setServedModels(['bench'], 'vllm')
   const metered = await startProxy({ upstream: parseHttpUrl(direct, 'upstream'), registry, meter })
-  const targets: Record<string, string> = {
-    direct,
-    'node-pipe': pipeUrl,
-    transport: transport.url,
-    metered: metered.url,
+  const targets: Record<string, [string, Buffer, Record<string, string>]> = {
+    direct: [direct, BODY, {}],
+    'node-pipe': [pipeUrl, BODY, {}],
+    transport: [transport.url, BODY, {}],
+    metered: [metered.url, BODY, {}],
+    attributed: [metered.url, ATTRIBUTED_BODY, ATTRIBUTED_HEADERS],
   }
   const best: Record<string, number> = {}
   try {
-    for (const url of Object.values(targets)) await drive(url, Math.min(300, n), 8)
+    for (const [url, body, headers] of Object.values(targets))
+      await drive(url, Math.min(300, n), 8, body, headers)
     for (let r = 0; r < reps; r++) {
-      for (const [name, url] of Object.entries(targets)) {
+      for (const [name, [url, body, headers]] of Object.entries(targets)) {
         const before = process.cpuUsage()
-        await drive(url, n, 8)
+        await drive(url, n, 8, body, headers)
         const used = process.cpuUsage(before)
         best[name] = Math.min(best[name] ?? Number.POSITIVE_INFINITY, (used.user + used.system) / n)
       }
@@ -137,5 +161,6 @@ export async function measureCpuPerHop(n: number, reps: number): Promise<Record<
     'node-pipe': (best['node-pipe'] ?? Number.NaN) - d,
     transport: (best.transport ?? Number.NaN) - d,
     metered: (best.metered ?? Number.NaN) - d,
+    attributed: (best.attributed ?? Number.NaN) - d,
   }
 }

@@ -1,26 +1,64 @@
+// The benchmark's table: one row per measured figure ("lane"), one column per target, then
+// inferwatch's ratio to nginx, to the bare Node pipe and to Portkey. Each row keeps its numbers
+// (`figures`) next to the text, so the JSON can be compared with a later run (_compare.ts).
+
+export const TARGETS = ['direct', 'nginx', 'node-pipe', 'portkey', 'inferwatch'] as const
+export type TargetName = (typeof TARGETS)[number]
+
 export interface Row {
   lane: string
-  direct: string
-  nginx: string
-  nodePipe: string
-  inferwatch: string
-  ratio: string
+  /** Text per target ('—' where not measured). */
+  cells: Record<TargetName, string>
+  /** inferwatch / nginx, / bare pipe, / Portkey ('' where a ratio means nothing). */
+  ratios: { nginx: string; pipe: string; portkey: string }
   target: string
+  /** The numbers behind the cells (added ms for the added-latency rows), per target. */
+  figures: Partial<Record<TargetName, number>>
+  /** What the figures are: 'ms', 'req/s', 'µs', 'bytes'. */
+  unit: string
+  /** Lower is better (latency, CPU, RSS) or higher (throughput). */
+  better: 'lower' | 'higher'
 }
 
+const HEAD = [
+  'lane',
+  'direct',
+  'nginx',
+  'bare Node pipe (ref.)',
+  'Portkey',
+  'inferwatch',
+  'iw/nginx',
+  'iw/pipe',
+  'iw/Portkey',
+  'target',
+]
+
 export function renderTable(rows: readonly Row[]): string {
-  const head: Row = {
-    lane: 'lane',
-    direct: 'direct',
-    nginx: 'nginx',
-    nodePipe: 'bare Node pipe (ref.)',
-    inferwatch: 'inferwatch',
-    ratio: 'ratio (iw/nginx)',
-    target: 'target',
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`
+  return [
+    line(HEAD),
+    `|${HEAD.map(() => '---').join('|')}|`,
+    ...rows.map((r) =>
+      line([
+        r.lane,
+        ...TARGETS.map((t) => r.cells[t]),
+        r.ratios.nginx,
+        r.ratios.pipe,
+        r.ratios.portkey,
+        r.target,
+      ]),
+    ),
+  ].join('\n')
+}
+
+/** inferwatch's figure over each reference's, formatted; '' where either is missing. */
+export function ratiosOf(figures: Partial<Record<TargetName, number>>): Row['ratios'] {
+  const iw = figures.inferwatch
+  const of = (t: TargetName) => {
+    const ref = figures[t]
+    return iw === undefined || ref === undefined || !(ref > 0) ? '' : fmtRatio(iw / ref)
   }
-  const cols = Object.keys(head) as (keyof Row)[]
-  const line = (r: Row) => `| ${cols.map((c) => r[c]).join(' | ')} |`
-  return [line(head), `|${cols.map(() => '---').join('|')}|`, ...rows.map(line)].join('\n')
+  return { nginx: of('nginx'), pipe: of('node-pipe'), portkey: of('portkey') }
 }
 
 export const fmtMs = (ms: number) =>

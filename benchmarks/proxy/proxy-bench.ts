@@ -297,7 +297,7 @@ async function main(): Promise<void> {
       direct: `${us(hop.direct)} (exchange)`,
       nginx: '—',
       nodePipe: `+${us(hop['node-pipe'])}`,
-      inferwatch: `+${us(hop.metered)} (transport alone +${us(hop.transport)})`,
+      inferwatch: `+${us(hop.metered)} (transport alone +${us(hop.transport)}; with a bearer key and user field +${us(hop.attributed)})`,
       ratio: '',
       target: 'reported',
     })

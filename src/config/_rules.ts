@@ -37,6 +37,9 @@ export const rulesShape = {
       scrapeIntervalSeconds: z.int().positive().default(15),
       engineScrapeIntervalSeconds: z.int().positive().default(5),
       evaluationIntervalSeconds: z.int().positive().default(15),
+      /** File holding adminToken for the `inferwatch` scrape job (credentials_file); without
+       * it, prometheus.yml carries adminToken itself. */
+      adminTokenFile: z.string().min(1).optional(),
     })
     .prefault({}),
   alertmanager: z
@@ -98,6 +101,13 @@ export const rulesShape = {
         .prefault({}),
       preemptions: z.strictObject({ forSeconds: forSeconds(300) }).prefault({}),
       targetMissing: z.strictObject({ forSeconds: forSeconds(120) }).prefault({}),
+      /** KV cache full within `withinSeconds` at its 30-minute trend (llm:kv_cache_exhaustion_seconds). */
+      kvCacheExhaustionSoon: z
+        .strictObject({
+          withinSeconds: z.int().positive().default(600),
+          forSeconds: forSeconds(300),
+        })
+        .prefault({}),
     })
     .prefault({}),
 }

@@ -37,6 +37,15 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
         },
       )
     }
+    // A scalar or a list (say "upstream:http://..." without the space) would otherwise be
+    // dropped by the merge below, and the defaults run in its place.
+    if (!isPlainObject(raw)) {
+      throw new AppError(
+        'CONFIG_INVALID',
+        `${options.path}: the top level must be a mapping of keys, not ${Array.isArray(raw) ? 'a list' : `the ${typeof raw} ${JSON.stringify(raw).slice(0, 60)}`}`,
+        { hint: 'write one key per line, "key: value" with a space after the colon' },
+      )
+    }
     raw = expandEnv(raw, options.env ?? {}, options.path)
   }
   const merged = deepMerge(raw, options.overrides ?? {})

@@ -9,6 +9,7 @@ import {
   promptCountText,
   type TokenCounter,
 } from '../tokens/index.js'
+import { type ClientMetrics, recordClient } from './_attribution.js'
 import type { ResponseShape } from './_events.js'
 import type { ContextClasses, MeterMetrics } from './_metrics.js'
 import { type BaseLabels, recordDuration, recordSuccess } from './_record.js'
@@ -31,6 +32,9 @@ export interface ExchangeContext {
   modelLabel(raw: string | undefined): string
   servedProvider(): Provider | undefined
   generateHint(): GenerateHint
+  clients: ClientMetrics
+  /** The bounded `client` label (src/meter/_attribution.ts), worked out when recording. */
+  clientOf(headers: ExchangeStart['headers'], user: string | undefined): string
   /** Keeps a pending recording for settled(). */
   track(p: Promise<void>): void
   onError(err: unknown): void
@@ -47,6 +51,8 @@ interface Analysis {
   promptChars: number | undefined
   promptTokens: number | undefined
   short: boolean
+  /** The body's OpenAI `user` field. */
+  user: string | undefined
 }
 
 export function classify(tokens: number, classes: ContextClasses): ContextClass {
@@ -131,6 +137,7 @@ export function startExchange(
       // A byte-level BPE token is at least one byte: under the threshold in bytes is short.
       short:
         counted !== undefined && Buffer.byteLength(counted.text, 'utf8') < classes.mediumFromTokens,
+      user: p.user,
     }
     analysis = a
     relabel(ctx.modelLabel(a.model), classNow(a))
@@ -160,6 +167,7 @@ export function startExchange(
           promptChars: w.promptChars,
           promptTokens: w.promptTokens,
           short: w.short,
+          user: w.user,
         }
         analysis = a
         relabel(ctx.modelLabel(w.model), classNow(a))
@@ -243,16 +251,11 @@ export function startExchange(
           (response.engOutput !== undefined || embeddings))
       ) {
         const base = labelsNow()
+        const outputTokens = embeddings ? undefined : response.engOutput
         recordDuration(metrics, base, errorType, durationS)
         if (errorType === '')
-          recordSuccess(
-            metrics,
-            base,
-            durationS,
-            ttftS,
-            promptTokens,
-            embeddings ? undefined : response.engOutput,
-          )
+          recordSuccess(metrics, base, durationS, ttftS, promptTokens, outputTokens)
+        recordClientOf(base, errorType, promptTokens, outputTokens)
         return
       }
     }
@@ -271,7 +274,10 @@ export function startExchange(
     const a = analysis
     const base = labelsNow()
     recordDuration(metrics, base, errorType, durationS)
-    if (errorType !== '') return
+    if (errorType !== '') {
+      recordClientOf(base, errorType, undefined, undefined)
+      return
+    }
     // A short prompt the engine did not count is counted now, for the input-token histogram only.
     const knownPrompt = response.engPrompt ?? a?.promptTokens
     const promptTokens = knownPrompt ?? (a ? await countPrompt(a) : undefined)
@@ -279,6 +285,18 @@ export function startExchange(
       ? undefined
       : (response.engOutput ?? (await countOutput(streamed, a)))
     recordSuccess(metrics, base, durationS, ttftS, promptTokens, outputTokens)
+    recordClientOf(base, errorType, promptTokens, outputTokens)
+  }
+
+  /** Attribution happens here, once the exchange has ended: nothing of it runs while forwarding. */
+  function recordClientOf(
+    base: BaseLabels,
+    errorType: ErrorType,
+    promptTokens: number | undefined,
+    outputTokens: number | undefined,
+  ) {
+    const client = ctx.clientOf(start.headers, analysis?.user)
+    recordClient(ctx.clients, client, base.context_class, errorType, promptTokens, outputTokens)
   }
 
   /** The exchange's labels once its prompt is analysed; the class comes from the engine's or our

@@ -108,6 +108,8 @@ test('names, types and labels agree with the README metrics table', async () => 
     'gen_ai_server_time_per_output_token_seconds',
     'gen_ai_client_token_usage',
     'inferwatch_requests_in_flight',
+    'inferwatch_client_requests_total',
+    'inferwatch_client_tokens_total',
   ]
   assert.deepEqual([...table.keys()].sort(), [...ours].sort(), 'the README lists every metric')
   for (const name of ours) {

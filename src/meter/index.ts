@@ -1,3 +1,4 @@
+export { type AttributionOptions, bearerClientId } from './_attribution.js'
 export {
   type ContextClasses,
   LATENCY_BUCKETS_SECONDS,

@@ -9,6 +9,11 @@ import {
   type GenerateHint,
   type TokenCounter,
 } from '../tokens/index.js'
+import {
+  type AttributionOptions,
+  createClientNamer,
+  registerClientMetrics,
+} from './_attribution.js'
 import { startExchange } from './_exchange.js'
 import { type ContextClasses, registerMeterMetrics } from './_metrics.js'
 import type { Meter, Provider } from './types.js'
@@ -27,6 +32,8 @@ export interface MeterOptions {
   inlineParseMaxBytes?: number
   /** The most of a request or response body kept for parsing (default 16 MiB, the proxy's limit). */
   maxBufferedBytes?: number
+  /** The `client` label of inferwatch_client_* (the config's `attribution`). */
+  attribution?: AttributionOptions
 }
 
 export interface MeterHandle extends Meter {
@@ -49,6 +56,8 @@ export function createMeter(options: MeterOptions): MeterHandle {
   const logger = options.logger ?? createLogger()
   const classes = { ...options.contextClasses }
   const metrics = registerMeterMetrics(options.registry, classes)
+  const clients = registerClientMetrics(options.registry)
+  const namer = createClientNamer(options.attribution)
   const counter =
     options.tokenCounter ??
     createTokenCounter({ logger, now: options.now ?? (() => performance.now()) })
@@ -66,6 +75,8 @@ export function createMeter(options: MeterOptions): MeterHandle {
     counter,
     modelLabel: (raw: string | undefined) => boundModelLabel(raw, served),
     servedProvider: () => provider,
+    clients,
+    clientOf: namer.clientOf,
     generateHint: hint,
     track(p: Promise<void>) {
       pending.add(p)

@@ -1,8 +1,13 @@
-// The upstream connection pool. Idle pooled sockets must be closed before the engine closes them
-// (uvicorn and cpp-httplib: 5 s), or a request sent at that moment fails (a 502). Node's agent
-// `timeout` option does that with a timer on every socket, re-armed on each read and write of each
-// request (~15-25 µs of CPU per request measured); here one coarse sweep over the free sockets does
-// it instead, closing each a little early rather than late.
+// The upstream connection pool. Idle sockets are kept as long as the engine allows: 1 s less than
+// its `Keep-Alive: timeout=N` hint, otherwise until the idle limit (default 60 s, like nginx's
+// upstream `keepalive_timeout`) or until the engine closes them (uvicorn and cpp-httplib after
+// 5 s, without a hint). A request sent on a socket at the moment the engine closes it fails before
+// any response byte; _exchange.ts retries that once on a fresh connection (`failedOnReuse` says
+// when that is safe), as the Node docs advise for `request.reusedSocket`:
+// https://nodejs.org/api/http.html#requestreusedsocket
+// Node's agent `timeout` option would close idle sockets with a timer on every socket, re-armed
+// on each read and write of each request (~15-25 µs of CPU per request measured); here one coarse
+// sweep over the free sockets does it instead, closing each a little early rather than late.
 import type { ClientRequest } from 'node:http'
 import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
@@ -12,6 +17,13 @@ export interface UpstreamPool {
   agent: HttpAgent
   /** The engine's `Keep-Alive: timeout=N` hint for this response's socket: kept at most N-1 s. */
   noteKeepAlive(socket: Duplex | null, rawHeaders: readonly string[]): void
+  /** True when `request` went out on a pooled socket that had served an earlier request, and
+   * that socket has read no byte of this request's response: the engine closed it before it saw
+   * the request, or at least before it answered, so sending it again on a new connection is what
+   * a client would have seen as one attempt. */
+  failedOnReuse(request: ClientRequest): boolean
+  /** For that one retry: a new connection, closed after the exchange (never a pooled one). */
+  freshAgent: HttpAgent
   destroy(): void
 }
 
@@ -25,6 +37,8 @@ export function createUpstreamPool(options: {
 }): UpstreamPool {
   const { idleMs, now } = options
   const idleSince = new WeakMap<Duplex, number>()
+  // bytesRead of the socket when a request was given it from the free list.
+  const readAtReuse = new WeakMap<ClientRequest, { socket: Duplex; read: number }>()
   const limitOf = new WeakMap<Duplex, number>()
   const Base: typeof HttpAgent = options.https ? HttpsAgent : HttpAgent
 
@@ -43,6 +57,7 @@ export function createUpstreamPool(options: {
 
     override reuseSocket(socket: Duplex, request: ClientRequest): void {
       idleSince.delete(socket)
+      readAtReuse.set(request, { socket, read: bytesRead(socket) })
       super.reuseSocket(socket, request)
     }
   }
@@ -55,9 +70,9 @@ export function createUpstreamPool(options: {
     scheduling: 'lifo',
     noDelay: true,
   })
-  // Sweeps every idleMs/8; a socket is closed once idle for (limit - period), so never later
-  // than its limit.
-  const period = Math.max(10, Math.floor(idleMs / 8))
+  // Sweeps every idleMs/8 (at most 250 ms, for engines' shorter hints); a socket is closed once
+  // idle for (limit - period), so never later than its limit.
+  const period = Math.max(10, Math.min(250, Math.floor(idleMs / 8)))
   const sweep =
     idleMs > 0
       ? setInterval(() => {
@@ -73,8 +88,15 @@ export function createUpstreamPool(options: {
       : undefined
   sweep?.unref()
 
+  const freshAgent = new Base({ keepAlive: false, noDelay: true })
+
   return {
     agent,
+    freshAgent,
+    failedOnReuse(request) {
+      const at = readAtReuse.get(request)
+      return at !== undefined && request.reusedSocket && bytesRead(at.socket) === at.read
+    },
     noteKeepAlive(socket, rawHeaders) {
       if (!socket) return
       for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -90,6 +112,9 @@ export function createUpstreamPool(options: {
     destroy() {
       if (sweep) clearInterval(sweep)
       agent.destroy()
+      freshAgent.destroy()
     },
   }
 }
+
+const bytesRead = (socket: Duplex): number => (socket as Duplex & { bytesRead: number }).bytesRead

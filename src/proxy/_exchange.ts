@@ -26,6 +26,10 @@ export interface ExchangeContext {
   agent: Agent
   /** Reads the engine's Keep-Alive hint for the pooled socket (see _agent.ts). */
   noteKeepAlive(socket: IncomingMessage['socket'] | null, rawHeaders: readonly string[]): void
+  /** The request failed on a reused pooled socket before any response byte (see _agent.ts). */
+  failedOnReuse(request: ClientRequest): boolean
+  /** One new connection for the retry of such a request. */
+  freshAgent: Agent
   meter: Meter | undefined
   logger: Logger
   now: () => number
@@ -47,6 +51,11 @@ const UNREACHABLE = new Set([
   'ETIMEDOUT',
   'ECONNABORTED',
 ])
+
+// Failures of a reused connection that a fresh one may not have (the engine closed it idle).
+const RETRYABLE = new Set(['ECONNRESET', 'EPIPE'])
+/** Request bodies up to this are kept for that retry; larger ones are not retried. */
+export const RETRY_BODY_BYTES = 1024 * 1024
 
 /**
  * Forwards one request. Overhead (inferwatch_proxy_overhead_seconds) is the proxy's own time with
@@ -118,20 +127,34 @@ export function forwardExchange(
   if (declared === undefined && req.headers['transfer-encoding'] !== undefined) {
     headers.push('Transfer-Encoding', 'chunked')
   }
-  const up = ctx.request({
-    protocol: ctx.protocol,
-    hostname: ctx.hostname,
-    port: ctx.port,
-    method: req.method,
-    path: ctx.basePath + (req.url ?? '/'),
-    headers,
-    agent: ctx.agent,
-  })
+  // The body so far, kept only while the request rides a reused pooled socket and is at most
+  // RETRY_BODY_BYTES: what a retry on a fresh connection sends again (see onUpstreamError).
+  let kept: Buffer[] | undefined
+  let ended = false
+  const dispatch = (agent: Agent): ClientRequest => {
+    const r = ctx.request({
+      protocol: ctx.protocol,
+      hostname: ctx.hostname,
+      port: ctx.port,
+      method: req.method,
+      path: ctx.basePath + (req.url ?? '/'),
+      headers,
+      agent,
+    })
+    r.on('error', onUpstreamError)
+    r.on('drain', onUpstreamDrain)
+    r.on('response', onResponse)
+    return r
+  }
+  const onUpstreamDrain = () => req.resume()
+
+  let up = dispatch(ctx.agent)
   upReq = up
+  if (up.reusedSocket) kept = []
   obs = observe()
   timer = setTimeout(() => {
     if (upRes || done) return
-    up.destroy()
+    upReq?.destroy()
     status = 504
     sendJsonError(
       res,
@@ -143,22 +166,38 @@ export function forwardExchange(
   }, ctx.upstreamTimeoutMs)
   timer.unref?.()
 
-  up.on('error', (err: NodeJS.ErrnoException) => {
-    if (done) return
+  function onUpstreamError(this: ClientRequest, err: NodeJS.ErrnoException): void {
+    if (done || this !== upReq) return
     if (upRes) return // handled by upRes 'close'
     const code = err.code ?? ''
+    // The engine closed a kept-alive connection just as this request was sent on it (before any
+    // response byte): once, on a new connection, with the body kept so far (nginx's
+    // proxy_next_upstream error; https://nodejs.org/api/http.html#requestreusedsocket).
+    if (kept && RETRYABLE.has(code) && ctx.failedOnReuse(this)) {
+      const again = kept
+      kept = undefined
+      up = dispatch(ctx.freshAgent)
+      upReq = up
+      ctx.logger.debug('upstream closed a reused connection; retrying on a new one', { code })
+      for (const chunk of again) up.write(chunk)
+      if (ended) up.end()
+      else req.resume()
+      return
+    }
     status = 502
     const unreachable = UNREACHABLE.has(code)
+    // Connected, then closed before any response head: the engine is running (502 like nginx),
+    // but the name must say so, as the meter's does.
     sendJsonError(
       res,
       502,
-      'upstream_unreachable',
+      unreachable ? 'upstream_unreachable' : 'upstream_reset',
       unreachable
         ? `upstream ${ctx.upstreamLabel} is unreachable (${code || err.message}); is the engine running?`
         : `upstream ${ctx.upstreamLabel} closed the connection before responding (${code || err.message})`,
     )
     finish(unreachable ? 'upstream_unreachable' : 'upstream_reset')
-  })
+  }
 
   // Request body: streamed as it arrives, with backpressure, size-limited for chunked bodies.
   let bodyBytes = 0
@@ -179,23 +218,28 @@ export function forwardExchange(
       finish('413')
       return
     }
+    if (kept) {
+      if (bodyBytes <= RETRY_BODY_BYTES) kept.push(chunk)
+      else kept = undefined
+    }
     if (!up.write(chunk)) req.pause()
     obs?.requestChunk(chunk)
   })
-  up.on('drain', () => req.resume())
   req.on('end', () => {
     if (done) return
+    ended = true
     up.end()
     obs?.requestEnd()
   })
   overheadMs = now() - startedAtMs
 
-  up.on('response', (r: IncomingMessage) => {
-    if (done) {
+  function onResponse(this: ClientRequest, r: IncomingMessage): void {
+    if (done || this !== upReq) {
       r.destroy()
       return
     }
     upRes = r
+    kept = undefined
     clearTimeout(timer)
     const headAtMs = now()
     status = r.statusCode ?? 502
@@ -240,7 +284,7 @@ export function forwardExchange(
       res.destroy()
       finish('upstream_reset')
     })
-  })
+  }
 }
 
 function pairs(flat: readonly string[]): [string, string][] {

@@ -1,6 +1,10 @@
 import type { ServerResponse } from 'node:http'
 
-export type ProxyErrorType = 'upstream_unreachable' | 'upstream_timeout' | 'request_too_large'
+export type ProxyErrorType =
+  | 'upstream_unreachable'
+  | 'upstream_timeout'
+  | 'upstream_reset'
+  | 'request_too_large'
 
 /** An OpenAI-style error body (`{"error":{"message","type","code"}}`) that clients already parse. */
 export function sendJsonError(

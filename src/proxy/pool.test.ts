@@ -38,7 +38,7 @@ test('idle upstream sockets close within the idle limit, a little early', async 
 })
 
 test("an engine's shorter Keep-Alive timeout is honoured (1 s before it)", async () => {
-  // timeout=2 -> at most 1 s idle (below the 4 s default); the engine itself would close at 2 s.
+  // timeout=2 -> at most 1 s idle (below the 60 s default); the engine itself would close at 2 s.
   const ms = await idleCloseAfterMs(2000)
   assert.ok(ms >= 400 && ms <= 1500, `closed after ${ms.toFixed(0)} ms`)
 })

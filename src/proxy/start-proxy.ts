@@ -24,10 +24,11 @@ export interface ProxyOptions {
   upstreamTimeoutMs?: number
   /** Larger request bodies -> 413. Default 16 MiB. */
   maxBodyBytes?: number
-  /** Pooled upstream connections idle this long are closed by us. Default 4000: below the 5 s
-   * keep-alive of uvicorn (vLLM, SGLang) and cpp-httplib (llama.cpp), so we never send a request
-   * on a connection the engine is closing at that moment (that race would be a 502). An engine
-   * announcing a shorter `Keep-Alive: timeout=N` gets N-1 s. */
+  /** Pooled upstream connections idle this long are closed by us. Default 60 000 (nginx's
+   * upstream `keepalive_timeout`); an engine announcing a shorter `Keep-Alive: timeout=N` gets
+   * N-1 s, and one that closes idle connections itself (uvicorn and cpp-httplib after 5 s) does so
+   * first. A request sent on a connection the engine is closing at that moment is retried once on a
+   * new connection (bodies up to 1 MiB; see _exchange.ts), so that race is not a 502. */
   upstreamIdleTimeoutMs?: number
   /** Idle client keep-alive connections are closed after this. Default 75 000 (nginx's default),
    * longer than the usual client pool idle time, for the same race on the client side. */
@@ -60,7 +61,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const logger = options.logger ?? createLogger()
   const now = options.now ?? (() => performance.now())
   // Only free sockets are closed when idle: long generations are never cut.
-  const pool = createUpstreamPool({ https, idleMs: options.upstreamIdleTimeoutMs ?? 4000, now })
+  const pool = createUpstreamPool({ https, idleMs: options.upstreamIdleTimeoutMs ?? 60_000, now })
   const histogram = options.registry
     ? new Histogram({
         name: 'inferwatch_proxy_overhead_seconds',
@@ -82,6 +83,8 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     request: https ? (httpsRequest as typeof httpRequest) : httpRequest,
     agent: pool.agent,
     noteKeepAlive: pool.noteKeepAlive,
+    failedOnReuse: pool.failedOnReuse,
+    freshAgent: pool.freshAgent,
     meter: options.meter,
     logger,
     now,

@@ -39,6 +39,8 @@ export interface Notification {
   commonAnnotations: Labels
   externalURL: string | undefined
   truncatedAlerts: number
+  /** Why entries of `alerts` that are not objects were dropped ("alerts[2] is not an object"). */
+  dropped: readonly string[]
   alerts: readonly RelayAlert[]
   /** The body as received, for the generic webhook's pass-through. */
   rawBody: string
@@ -58,7 +60,14 @@ export function parseAlertmanagerPayload(body: string, now: Date = new Date()): 
     throw invalid('body has no "alerts" array with at least one alert')
   }
   const top = value.status === 'resolved' ? 'resolved' : 'firing'
-  const alerts = rawAlerts.map((a, i) => parseAlert(a, i, top, now))
+  // What can be read is rendered; the rest is named in the message and the hook's reply.
+  const alerts: RelayAlert[] = []
+  const dropped: string[] = []
+  rawAlerts.forEach((a, i) => {
+    if (isRecord(a)) alerts.push(parseAlert(a, top, now))
+    else dropped.push(`alerts[${i}] is not an object`)
+  })
+  if (alerts.length === 0) throw invalid(`body has no readable alert (${dropped[0]})`)
   const status: AlertStatus = alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved'
   const commonLabels = toLabels(value.commonLabels)
   return {
@@ -71,13 +80,13 @@ export function parseAlertmanagerPayload(body: string, now: Date = new Date()): 
     commonAnnotations: toLabels(value.commonAnnotations),
     externalURL: httpUrl(value.externalURL),
     truncatedAlerts: nonNegativeInt(value.truncatedAlerts),
+    dropped,
     alerts,
     rawBody: body,
   }
 }
 
-function parseAlert(raw: unknown, index: number, top: AlertStatus, now: Date): RelayAlert {
-  if (!isRecord(raw)) throw invalid(`alerts[${index}] is not an object`)
+function parseAlert(raw: Record<string, unknown>, top: AlertStatus, now: Date): RelayAlert {
   const labels = toLabels(raw.labels)
   const endsAt = parseTime(raw.endsAt)
   let status: AlertStatus

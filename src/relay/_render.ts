@@ -40,6 +40,7 @@ const T = {
     group: '分组',
     receiver: '接收者',
     truncated: (n: number) => `另有 ${n} 条告警被 Alertmanager max_alerts 截断`,
+    dropped: (n: number) => `另有 ${n} 条告警无法读取（不是 JSON 对象），已略过`,
     summary: '摘要',
     description: '详情',
     value: '当前值',
@@ -63,6 +64,7 @@ const T = {
     group: 'Group',
     receiver: 'Receiver',
     truncated: (n: number) => `${n} more alert(s) cut by Alertmanager max_alerts`,
+    dropped: (n: number) => `${n} more alert(s) could not be read (not a JSON object), skipped`,
     summary: 'Summary',
     description: 'Description',
     value: 'Value',
@@ -131,6 +133,7 @@ export function renderNotification(
       if (common) lines.push(d.item(t.group, d.esc(clip(common, 600))))
       if (n.receiver) lines.push(d.item(t.receiver, d.esc(n.receiver)))
       if (n.truncatedAlerts) lines.push(d.item('⚠️', t.truncated(n.truncatedAlerts)))
+      if (n.dropped.length) lines.push(d.item('⚠️', t.dropped(n.dropped.length)))
     }
     return lines.join(d.lineSep)
   }
@@ -203,7 +206,13 @@ export function silenceUrl(labels: Labels, externalURL: string | undefined): str
   const matchers = Object.entries(labels)
     .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
     .join(',')
-  return `${externalURL.replace(/\/+$/, '')}/#/silences/new?filter=${encodeURIComponent(`{${matchers}}`)}`
+  return `${externalURL.replace(/\/+$/, '')}/#/silences/new?filter=${encodeURIComponent(wellFormed(`{${matchers}}`))}`
+}
+
+/** encodeURIComponent throws URIError on a lone surrogate (a label value JSON can carry as
+ * "\ud800"): each becomes U+FFFD, as a UTF-8 decoder would render it. */
+function wellFormed(s: string): string {
+  return s.replace(/\p{Cs}/gu, '\uFFFD')
 }
 
 function groupVars(

@@ -65,8 +65,28 @@ export function utf8Bytes(s: string): number {
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
 
-export function graphemes(s: string): string[] {
-  return Array.from(segmenter.segment(s), (x) => x.segment)
+/** Segmenting one long string costs quadratic time in V8's Intl.Segmenter (80,000 characters:
+ * seconds, blocking the event loop), so it is segmented in windows; a window's last cluster may go
+ * on past it and is segmented again with the next window. */
+const WINDOW = 512
+
+/** The grapheme clusters of `s`, the first `limit` of them at most. */
+export function graphemes(s: string, limit = Number.POSITIVE_INFINITY): string[] {
+  const out: string[] = []
+  let at = 0
+  while (at < s.length && out.length < limit) {
+    let end = Math.min(at + WINDOW, s.length)
+    const last = s.charCodeAt(end - 1)
+    if (end < s.length && last >= 0xd800 && last <= 0xdbff) end -= 1 // keep a pair together
+    const segs = Array.from(segmenter.segment(s.slice(at, end)), (x) => x.segment)
+    if (end < s.length && segs.length > 1) segs.pop()
+    for (const g of segs) {
+      if (out.length >= limit) break
+      out.push(g)
+      at += g.length
+    }
+  }
+  return out
 }
 
 /**
@@ -76,7 +96,11 @@ export function graphemes(s: string): string[] {
  */
 export function truncateToFit(text: string, marker: string, fits: (s: string) => boolean): string {
   if (fits(text)) return text
-  const g = graphemes(text)
+  // Only the prefix that can matter is segmented: up to the first length (doubling) that no
+  // longer fits. A cluster cut at its end starts too late to fit anyway.
+  let end = 1024
+  while (end < text.length && fits(text.slice(0, end) + marker)) end *= 2
+  const g = graphemes(end < text.length ? text.slice(0, end) : text)
   let lo = 0
   let hi = g.length - 1
   while (lo < hi) {
@@ -92,7 +116,7 @@ export function truncateToFit(text: string, marker: string, fits: (s: string) =>
 /** Caps a string at `max` graphemes with an ellipsis. */
 export function clip(text: string, max: number): string {
   if (text.length <= max) return text
-  const g = graphemes(text)
+  const g = graphemes(text, max + 1)
   return g.length <= max ? text : `${g.slice(0, max - 1).join('')}…`
 }
 

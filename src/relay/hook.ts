@@ -36,6 +36,8 @@ export interface HookReply {
   body: {
     status?: 'ok'
     channels?: Record<string, ChannelOutcome>
+    /** Parts of the body that could not be read and were left out ("alerts[2] is not an object"). */
+    dropped?: string[]
     error?: { code: string; message: string; hint?: string | undefined }
   }
 }
@@ -87,7 +89,21 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
     }
     if (entry && 'pending' in entry) return entry.pending
     const startAt = entry && 'resumeFrom' in entry ? entry.resumeFrom : 0
-    const pending = ch.queue.enqueue(routed, ch.render(routed, new Date(now())), startAt)
+    let rendered: ReturnType<RelayChannel['render']>
+    try {
+      rendered = ch.render(routed, new Date(now()))
+    } catch (err) {
+      // The same body fails the same way every time: a 5xx would make Alertmanager retry it
+      // forever. Dropped for this channel, said in the log and the reply, counted as rejected.
+      logger.error('relay: a notification cannot be rendered for this channel; it is dropped', {
+        channel: ch.name,
+        groupKey: n.groupKey,
+        error: err,
+      })
+      ch.metrics.notifications.inc({ channel: ch.name, status: 'rejected' })
+      return 'rejected' as const
+    }
+    const pending = ch.queue.enqueue(routed, rendered, startAt)
     entries.set(key, { pending })
     void pending.then((r) => {
       if (r.status !== 'failed') entries.set(key, { doneAtMs: now() })
@@ -106,6 +122,13 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
       logger.warn('relay: rejected a webhook body', { error: err.message })
       return errorReply(400, err)
     }
+    if (n.dropped.length > 0) {
+      logger.warn('relay: parts of a webhook body cannot be read; the rest is delivered', {
+        groupKey: n.groupKey,
+        dropped: n.dropped,
+      })
+    }
+    const dropped = n.dropped.length > 0 ? { dropped: [...n.dropped] } : {}
     if (channels.length === 0) {
       // Said when it matters (an alert arrived), not at every start of a proxy without a relay.
       logger.warn('relay: an alert arrived but no channels are configured; it is dropped', {
@@ -150,9 +173,9 @@ export function createAlertmanagerHook(options: AlertmanagerHookOptions): Alertm
         },
       )
       const reply = errorReply(503, err)
-      return { ...reply, body: { ...reply.body, channels: { ...results } } }
+      return { ...reply, body: { ...reply.body, channels: { ...results }, ...dropped } }
     }
-    return { httpStatus: 200, body: { status: 'ok', channels: { ...results } } }
+    return { httpStatus: 200, body: { status: 'ok', channels: { ...results }, ...dropped } }
   }
 
   const tokenOk = (req: IncomingMessage) => {

@@ -1,5 +1,6 @@
 import type { RulesPlan } from './_plan.js'
 import type { AlertScenario, ScenarioKit } from './_scenario-kit.js'
+import { beyondScenarios } from './_scenarios-beyond.js'
 import { engineScenarios } from './_scenarios-engine.js'
 import { requestScenarios } from './_scenarios-requests.js'
 import { clean, counterValues, gaugeValues, series, type Timeline } from './_test-model.js'
@@ -17,5 +18,5 @@ export function buildAlertScenarios(plan: RulesPlan, t: Timeline): AlertScenario
     under: (x) => clean(x - Math.max(0.001, x * 0.005)),
     rate: t.stepSeconds,
   }
-  return [...engineScenarios(kit), ...requestScenarios(kit)]
+  return [...engineScenarios(kit), ...requestScenarios(kit), ...beyondScenarios(kit)]
 }

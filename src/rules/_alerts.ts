@@ -22,6 +22,11 @@ export function errorBudget(objective: number): number {
   return Number((1 - objective).toPrecision(10))
 }
 
+/** `="a"` or `=~"a|b"`: job names are plain words, no regex escaping needed. */
+function jobMatcher(jobs: readonly string[]): string {
+  return jobs.length === 1 ? `="${jobs[0]}"` : `=~"${jobs.join('|')}"`
+}
+
 export function buildAlertRules(plan: RulesPlan): AlertRule[] {
   const t = plan.thresholds
   const rule = (
@@ -99,9 +104,11 @@ export function buildAlertRules(plan: RulesPlan): AlertRule[] {
       'LLMErrorBudgetBurnSlow',
     ),
     rule('LLMPreemptions', 'llm:preemptions:rate5m > 0', 'warning', {}),
+    // Only the jobs inferwatch generates: a shared Prometheus scrapes other teams' targets too
+    // (kube-prometheus-stack's kube-etcd is down on many managed clusters).
     rule(
       'InferwatchTargetMissing',
-      'up{engine=""} == 0 or absent(up{job="inferwatch"}) or inferwatch_gpu_collector_up == 0',
+      `up{job${jobMatcher(plan.targetJobs)}} == 0 or absent(up{job="inferwatch"}) or inferwatch_gpu_collector_up == 0`,
       'warning',
       {},
     ),

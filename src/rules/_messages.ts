@@ -1,3 +1,4 @@
+import { kvExhaustionText, topClientText } from './_messages-beyond.js'
 import type { AlertName, Language } from './_plan.js'
 
 export interface AlertText {
@@ -65,12 +66,14 @@ export function alertText(
       return zh
         ? {
             summary: `长上下文请求占比过高：{{ $value | humanizePercentage }}`,
-            description: `${where} 最近 5 分钟 {{ $value | humanizePercentage }} 的请求提示词 ≥ ${t.tokens} tokens，超过 ${t.threshold} 已持续 ${t.for}。长请求占满 KV cache、拖慢其他请求。`,
+            description: `${where} 最近 5 分钟 {{ $value | humanizePercentage }} 的请求提示词 ≥ ${t.tokens} tokens，超过 ${t.threshold} 已持续 ${t.for}。长请求占满 KV cache、拖慢其他请求。${topClientText('zh')}`,
           }
         : {
             summary: `Long-context share of requests high: {{ $value | humanizePercentage }}`,
-            description: `{{ $value | humanizePercentage }} of the requests on ${where} over 5 minutes had prompts of ${t.tokens} tokens or more, above ${t.threshold} for ${t.for}. Long requests fill the KV cache and slow everything else.`,
+            description: `{{ $value | humanizePercentage }} of the requests on ${where} over 5 minutes had prompts of ${t.tokens} tokens or more, above ${t.threshold} for ${t.for}. Long requests fill the KV cache and slow everything else.${topClientText('en')}`,
           }
+    case 'LLMKVCacheExhaustionSoon':
+      return kvExhaustionText(lang, t)
     case 'LLMHighErrorRate':
       return zh
         ? {

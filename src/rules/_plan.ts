@@ -21,6 +21,8 @@ export interface AlertThresholds {
   errorRatio: number
   ttftP95Seconds: number
   objective: number
+  /** LLMKVCacheExhaustionSoon: KV cache full within this many seconds at the 30-minute trend. */
+  kvExhaustionWithinSeconds: number
   forSeconds: Record<AlertName, number>
 }
 
@@ -36,6 +38,7 @@ export const ALERT_NAMES = [
   'LLMErrorBudgetBurn',
   'LLMPreemptions',
   'InferwatchTargetMissing',
+  'LLMKVCacheExhaustionSoon',
 ] as const
 export type AlertName = (typeof ALERT_NAMES)[number]
 
@@ -62,9 +65,19 @@ export interface RulesPlan {
   repeatIntervalSeconds: number
   /** Prompt tokens from which a request is "long" (the proxy's context_class="long"). */
   longFromTokens: number
+  /** Price per GPU-hour (llm:cost_per_million_tokens:rate5m; no rule when unset) and currency. */
+  cost: { gpuHourly: number | undefined; currency: string }
   thresholds: AlertThresholds
   /** Labels every recording rule keeps besides `engine` and `model` (k8s: namespace, job). */
   groupBy: string[]
+  /** Scrape jobs of inferwatch's own targets (prometheus.yml, or the k8s ServiceMonitor):
+   * InferwatchTargetMissing watches these and no other job of a shared Prometheus. */
+  targetJobs: string[]
+  /** Bearer token of the admin server: Prometheus sends it when scraping /metrics. */
+  adminToken: string | undefined
+  /** Where Prometheus reads that token from instead (prometheus.adminTokenFile). */
+  adminTokenFile: string | undefined
+  k8s: Config['k8s']
 }
 
 export interface PlanOverrides {
@@ -132,7 +145,19 @@ export function planRules(config: Readonly<Config>, overrides: PlanOverrides = {
     groupIntervalSeconds: test ? 1 : config.alertmanager.groupIntervalSeconds,
     repeatIntervalSeconds: test ? 3600 : config.alertmanager.repeatIntervalSeconds,
     longFromTokens: config.contextClasses.longFromTokens,
+    cost: { gpuHourly: config.cost.gpuHourly, currency: config.cost.currency },
     groupBy: overrides.groupBy ?? ['job', 'instance'],
+    // The job names prometheus.yml gives them (engines carry `engine`: LLMEngineDown).
+    targetJobs: [
+      'inferwatch',
+      ...(config.nodeExporter.targets.length ? ['node'] : []),
+      ...(config.dcgmExporter.targets.length ? ['dcgm'] : []),
+      'prometheus',
+      'alertmanager',
+    ],
+    adminToken: config.adminToken,
+    adminTokenFile: config.prometheus.adminTokenFile,
+    k8s: config.k8s,
     thresholds: {
       gpuMemoryRatio: a.gpuMemoryHigh.ratio,
       kvCacheRatio: a.kvCacheHigh.ratio,
@@ -142,6 +167,7 @@ export function planRules(config: Readonly<Config>, overrides: PlanOverrides = {
       errorRatio: a.highErrorRate.ratio,
       ttftP95Seconds: a.slowTimeToFirstToken.p95Seconds,
       objective: a.errorBudgetBurn.objective,
+      kvExhaustionWithinSeconds: a.kvCacheExhaustionSoon.withinSeconds,
       forSeconds: {
         LLMGPUMemoryHigh: f(a.gpuMemoryHigh.forSeconds, 2),
         LLMKVCacheHigh: f(a.kvCacheHigh.forSeconds, 2),
@@ -154,6 +180,7 @@ export function planRules(config: Readonly<Config>, overrides: PlanOverrides = {
         LLMErrorBudgetBurn: 0,
         LLMPreemptions: f(a.preemptions.forSeconds, 2),
         InferwatchTargetMissing: f(a.targetMissing.forSeconds, 2),
+        LLMKVCacheExhaustionSoon: f(a.kvCacheExhaustionSoon.forSeconds, 2),
       },
     },
   }

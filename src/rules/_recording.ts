@@ -148,9 +148,18 @@ function meanRate(g: Grouping, sum: string, count: string, relabel = VM): string
   return `sum by (${g.by}) (${relabel(sum)}) / sum by (${g.by}) (${relabel(count)})`
 }
 
+const withInstance = (groupBy: readonly string[]): string[] =>
+  groupBy.includes('instance') ? [...groupBy] : [...groupBy, 'instance']
+
+/** Across the instances of one job (replicas of a Service, targets of a scrape job). */
+function fleetSum(plan: RulesPlan, record: string): string {
+  const by = plan.groupBy.filter((l) => l !== 'instance')
+  return `sum by (${[...by, 'engine', 'model'].join(', ')}) (${record})`
+}
+
 function gpuMemory(groupBy: readonly string[]): string {
   // A GPU belongs to one host: keep `instance` even when the plan aggregates across replicas.
-  const keep = groupBy.includes('instance') ? groupBy : [...groupBy, 'instance']
+  const keep = withInstance(groupBy)
   const by = `${keep.join(', ')}, gpu, hw_id, hw_name`
   const ours = `sum by (${by}) (hw_gpu_memory_usage_bytes) / sum by (${by}) (hw_gpu_memory_limit_bytes)`
   const dcgm = (e: string) =>
@@ -164,6 +173,7 @@ function gpuMemory(groupBy: readonly string[]): string {
 /** Every recording rule, in evaluation order (alerts and the SLO group read these). */
 export function buildRecordingRules(plan: RulesPlan): RecordingRule[] {
   const g = grouping(plan.groupBy)
+  const perInstance = grouping(withInstance(plan.groupBy))
   return [
     { record: 'llm:requests:rate1m', expr: requestRate(g, '1m') },
     { record: 'llm:requests:rate5m', expr: requestRate(g, '5m') },
@@ -195,9 +205,11 @@ export function buildRecordingRules(plan: RulesPlan): RecordingRule[] {
         llamacpp: 'llamacpp:kv_cache_usage_ratio',
       }),
     },
+    // Per engine instance, as LLMBacklogHigh needs it (its threshold is per card); the fleet
+    // sums follow under their own names.
     {
       record: 'llm:requests_running:sum',
-      expr: gauge(g, 'sum', {
+      expr: gauge(perInstance, 'sum', {
         vllm: 'vllm:num_requests_running',
         sglang: 'sglang:num_running_reqs',
         tgi: 'tgi_batch_current_size',
@@ -206,13 +218,15 @@ export function buildRecordingRules(plan: RulesPlan): RecordingRule[] {
     },
     {
       record: 'llm:requests_waiting:sum',
-      expr: gauge(g, 'sum', {
+      expr: gauge(perInstance, 'sum', {
         vllm: 'vllm:num_requests_waiting',
         sglang: 'sglang:num_queue_reqs',
         tgi: 'tgi_queue_size',
         llamacpp: 'llamacpp:requests_deferred',
       }),
     },
+    { record: 'llm:requests_running:fleet_sum', expr: fleetSum(plan, 'llm:requests_running:sum') },
+    { record: 'llm:requests_waiting:fleet_sum', expr: fleetSum(plan, 'llm:requests_waiting:sum') },
     {
       record: 'llm:queue_time_seconds:mean5m',
       // V0's vllm:time_in_queue_requests became vllm:request_queue_time_seconds (deprecated 0.8).

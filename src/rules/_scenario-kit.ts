@@ -1,10 +1,13 @@
 import type { AlertName, RulesPlan } from './_plan.js'
+import type { QuerySample } from './_template.js'
 import type { InputSeries, Labels, Timeline } from './_test-model.js'
 
 export interface Firing {
   labels: Labels
   severity: 'critical' | 'warning'
   value: number
+  /** Results of the annotation's template queries at the eval time (none: empty results). */
+  queries?: Record<string, QuerySample[]>
 }
 
 /** Per alert: series with instances above and just under the threshold, and what must fire. */

@@ -174,14 +174,20 @@ export function engineScenarios(kit: ScenarioKit): AlertScenario[] {
     alert: 'InferwatchTargetMissing',
     startSeconds: 0,
     input: [
-      g('up', { job: 'node', instance: 'host:9100' }, 0),
+      g('up', { job: 'alertmanager', instance: '127.0.0.1:9093' }, 0),
       g('up', { job: 'inferwatch', instance: 'proxy-a:9464' }, 1),
       g('up', { job: 'prometheus', instance: '127.0.0.1:9090' }, 1),
       g('up', { job: 'vllm', instance: 'gpu-a:8000', engine: 'vllm' }, 0),
+      // Another team's job in a shared Prometheus: not inferwatch's to report.
+      g('up', { job: 'kube-etcd', instance: '10.0.0.9:2379' }, 0),
       g('inferwatch_gpu_collector_up', { job: 'inferwatch', instance: 'proxy-a:9464' }, 0),
     ],
     firing: [
-      { labels: { job: 'node', instance: 'host:9100' }, severity: 'warning', value: 0 },
+      {
+        labels: { job: 'alertmanager', instance: '127.0.0.1:9093' },
+        severity: 'warning',
+        value: 0,
+      },
       { labels: { job: 'inferwatch', instance: 'proxy-a:9464' }, severity: 'warning', value: 0 },
     ],
   })

@@ -76,13 +76,43 @@ const FUNCS: Record<string, (v: number) => string> = {
   humanizeDuration,
 }
 
-/** Expands `{{ $labels.x }}`, `{{ $value [| f] }}` and `{{ with $labels.x }}…{{ . }}…{{ end }}`. */
+/** One sample of a template `query` result. */
+export interface QuerySample {
+  labels: Record<string, string>
+  value: number
+}
+
+/** `{{ range query "q" }}…{{ .Labels.x }}…{{ .Value [| f] }}…{{ end }}` with the given results
+ * (none when a query is not listed: what Prometheus prints for an empty result). */
+function expandQueries(text: string, queries: Readonly<Record<string, QuerySample[]>>): string {
+  return text.replace(
+    /\{\{ range query "([^"]*)" \}\}(.*?)\{\{ end \}\}/g,
+    (_m, q: string, body: string) =>
+      (queries[q] ?? [])
+        .map((s) =>
+          body.replace(
+            /\{\{ (\.Labels\.(\w+)|\.Value(?: \| (\w+))?) \}\}/g,
+            (_b, _all, label, fn) => {
+              if (label) return s.labels[label] ?? ''
+              const f = fn ? FUNCS[fn] : undefined
+              if (fn && !f) throw new Error(`template function ${fn} not supported`)
+              return f ? f(s.value) : goFloat(s.value)
+            },
+          ),
+        )
+        .join(''),
+  )
+}
+
+/** Expands `{{ $labels.x }}`, `{{ $value [| f] }}`, `{{ with $labels.x }}…{{ . }}…{{ end }}` and
+ * `{{ range query "q" }}…{{ end }}` (results from `queries`). */
 export function expandTemplate(
   text: string,
   labels: Record<string, string>,
   value: number,
+  queries: Readonly<Record<string, QuerySample[]>> = {},
 ): string {
-  const withBlocks = text.replace(
+  const withBlocks = expandQueries(text, queries).replace(
     /\{\{ with \$labels\.(\w+) \}\}(.*?)\{\{ end \}\}/g,
     (_m, name: string, body: string) => {
       const v = labels[name]

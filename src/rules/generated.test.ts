@@ -274,10 +274,22 @@ test('grafana and k8s: valid documents that use only recorded llm:* names', asyn
   assert.equal(args[args.indexOf('--config') + 1], '/etc/inferwatch/inferwatch.yaml')
   // Per Service across replicas: the PrometheusRule aggregates by namespace and job, not pod.
   assert.match(text('k8s/prometheus-rule.yaml'), /sum by \(namespace, job, engine, model\)/)
-  assert.doesNotMatch(
-    text('k8s/prometheus-rule.yaml'),
-    /by \(namespace, job, instance, engine, model\)/,
-  )
+  // Per pod only where it must be: the backlog (per engine instance) and GPU memory (per host).
+  const perPod = [
+    ...text('k8s/prometheus-rule.yaml').matchAll(
+      /by \(namespace, job, instance, engine, model\) \((?:max without \([^)]*\) \()?(?:label_replace\()?([a-z_:]+)/g,
+    ),
+  ].map((m) => m[1])
+  assert.deepEqual([...new Set(perPod)].sort(), [
+    'llamacpp:requests_deferred',
+    'llamacpp:requests_processing',
+    'sglang:num_queue_reqs',
+    'sglang:num_running_reqs',
+    'tgi_batch_current_size',
+    'tgi_queue_size',
+    'vllm:num_requests_running',
+    'vllm:num_requests_waiting',
+  ])
   // The PrometheusRule's groups are a valid rule file for promtool.
   const spec = (parse(text('k8s/prometheus-rule.yaml')) as { spec: unknown }).spec
   const dir = tmp(t)

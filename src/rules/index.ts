@@ -8,6 +8,7 @@ import {
   renderK8sMonitors as monitors,
   renderK8sPrometheusRule as promRule,
   renderK8sProxy as proxyYaml,
+  renderK8sSecret as secretYaml,
 } from './k8s.js'
 import { renderPrometheusConfig as promYaml } from './prometheus-config.js'
 import { renderRuleFile as rulesYaml } from './rule-files.js'
@@ -38,6 +39,9 @@ export const renderK8sPrometheusRule = (s: RulesSource, o?: PlanOverrides): stri
 export const renderK8sMonitors = (s: RulesSource, o?: PlanOverrides): string =>
   monitors(toPlan(s, o))
 export const renderK8sProxy = (s: RulesSource, o?: PlanOverrides): string => proxyYaml(toPlan(s, o))
+/** The admin token's Secret; undefined without adminToken. */
+export const renderK8sSecret = (s: RulesSource, o?: PlanOverrides): string | undefined =>
+  secretYaml(toPlan(s, o))
 export {
   ALERT_NAMES,
   type AlertName,
@@ -48,7 +52,14 @@ export {
   type RulesPlan,
 } from './_plan.js'
 export { buildAlertmanagerConfig } from './alertmanager-config.js'
-export { buildGrafanaDashboard } from './grafana.js'
+export {
+  buildDashboardPanels,
+  buildGrafanaDashboard,
+  type DashboardPanel,
+  type PanelLine,
+  type PanelTarget,
+} from './grafana.js'
+export { ENGINE_PORTS, K8S_PORTS, K8S_RUN_AS, planK8sProxies } from './k8s.js'
 export { buildPrometheusConfig } from './prometheus-config.js'
 export {
   buildRuleGroups,

@@ -7,6 +7,7 @@ interface ScrapeConfig {
   scrape_timeout?: string
   metrics_path?: string
   scheme?: string
+  authorization?: { type: 'Bearer'; credentials?: string; credentials_file?: string }
   static_configs: { targets: string[]; labels?: Record<string, string> }[]
 }
 
@@ -25,6 +26,12 @@ export function buildPrometheusConfig(plan: RulesPlan): Record<string, unknown> 
   const scrape: ScrapeConfig[] = [
     {
       job_name: 'inferwatch',
+      // With adminToken set, /metrics answers 401 without it (only /healthz is open).
+      ...(plan.adminTokenFile
+        ? { authorization: { type: 'Bearer' as const, credentials_file: plan.adminTokenFile } }
+        : plan.adminToken
+          ? { authorization: { type: 'Bearer' as const, credentials: plan.adminToken } }
+          : {}),
       static_configs: [{ targets: [plan.adminTarget] }],
     },
   ]

@@ -1,7 +1,9 @@
 import { stringify } from 'yaml'
 import { type AlertRule, buildAlertRules } from './_alerts.js'
+import { buildBeyondAlertRules } from './_alerts-beyond.js'
 import { formatDuration, type RulesPlan } from './_plan.js'
 import { buildRecordingRules, buildSloRules, type RecordingRule } from './_recording.js'
+import { buildBeyondRecordingRules } from './_recording-beyond.js'
 
 export interface RuleGroup {
   name: string
@@ -23,13 +25,21 @@ export function toYaml(value: unknown, header?: string): string {
   return header ? `${header.replace(/^/gm, '# ')}\n${body}` : body
 }
 
+/** Every alert rule, in file order (the generated promtool tests read them too). */
+export function allAlertRules(plan: RulesPlan): AlertRule[] {
+  return [...buildAlertRules(plan), ...buildBeyondAlertRules(plan)]
+}
+
 /** The rule groups: recording rules first (same group = evaluated in order), then alerts. */
 export function buildRuleGroups(plan: RulesPlan): RuleGroup[] {
   const sloSeconds = plan.profile === 'test' ? 1 : Math.max(60, plan.evaluationIntervalSeconds)
   return [
-    { name: 'inferwatch.recording', rules: buildRecordingRules(plan) },
+    {
+      name: 'inferwatch.recording',
+      rules: [...buildRecordingRules(plan), ...buildBeyondRecordingRules(plan)],
+    },
     { name: 'inferwatch.slo', interval: formatDuration(sloSeconds), rules: buildSloRules(plan) },
-    { name: 'inferwatch.alerts', rules: buildAlertRules(plan) },
+    { name: 'inferwatch.alerts', rules: allAlertRules(plan) },
   ]
 }
 

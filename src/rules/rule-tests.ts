@@ -1,12 +1,12 @@
 import { buildAlertScenarios } from './_alert-scenarios.js'
-import { buildAlertRules } from './_alerts.js'
 import type { RulesPlan } from './_plan.js'
 import { buildRecordingCase } from './_recording-case.js'
 import type { AlertScenario } from './_scenario-kit.js'
+import { buildBeyondCases } from './_scenarios-beyond.js'
 import { expandTemplate } from './_template.js'
 import type { AlertTest, TestCase, Timeline } from './_test-model.js'
 import { seconds } from './_test-model.js'
-import { GROUP_ORDER, toYaml } from './rule-files.js'
+import { allAlertRules, GROUP_ORDER, toYaml } from './rule-files.js'
 
 /** Evaluation times and sample counts for the plan: 15 s steps, 1 s in the test profile. */
 export function testTimeline(plan: RulesPlan): Timeline {
@@ -18,7 +18,7 @@ export function testTimeline(plan: RulesPlan): Timeline {
 
 function alertTests(plan: RulesPlan, t: Timeline, s: AlertScenario): AlertTest[] {
   const forSeconds = plan.thresholds.forSeconds[s.alert]
-  const rules = buildAlertRules(plan).filter((r) => r.alert === s.alert)
+  const rules = allAlertRules(plan).filter((r) => r.alert === s.alert)
   const tests: AlertTest[] = []
   if (forSeconds >= t.stepSeconds) {
     // Pending, not yet firing: the condition has held for less than `for`.
@@ -39,8 +39,8 @@ function alertTests(plan: RulesPlan, t: Timeline, s: AlertScenario): AlertTest[]
       return {
         exp_labels: { ...f.labels, severity: f.severity },
         exp_annotations: {
-          summary: expandTemplate(rule.annotations.summary, f.labels, f.value),
-          description: expandTemplate(rule.annotations.description, f.labels, f.value),
+          summary: expandTemplate(rule.annotations.summary, f.labels, f.value, f.queries),
+          description: expandTemplate(rule.annotations.description, f.labels, f.value, f.queries),
           runbook_url: rule.annotations.runbook_url,
         },
       }
@@ -63,7 +63,7 @@ export function buildRuleTests(plan: RulesPlan): Record<string, unknown> {
       alert_rule_test: alertTests(plan, t, s),
     }
   })
-  cases.push(buildRecordingCase(plan, t))
+  cases.push(buildRecordingCase(plan, t), ...buildBeyondCases(plan, t))
   return {
     rule_files: ['inferwatch.rules.yml'],
     evaluation_interval: seconds(t.stepSeconds),

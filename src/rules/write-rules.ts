@@ -5,7 +5,12 @@ import { AppError } from '../shared/index.js'
 import { type PlanOverrides, planRules, type RulesPlan } from './_plan.js'
 import { renderAlertmanagerConfig } from './alertmanager-config.js'
 import { renderGrafanaDashboard } from './grafana.js'
-import { renderK8sMonitors, renderK8sPrometheusRule, renderK8sProxy } from './k8s.js'
+import {
+  renderK8sMonitors,
+  renderK8sPrometheusRule,
+  renderK8sProxy,
+  renderK8sSecret,
+} from './k8s.js'
 import { renderPrometheusConfig } from './prometheus-config.js'
 import { RULE_TESTS_FILE, RULES_FILE, renderRuleFile } from './rule-files.js'
 import { renderRuleTests } from './rule-tests.js'
@@ -64,7 +69,7 @@ export interface RenderedFile {
 
 /** Every generated file, rendered in memory. */
 export function renderRulesFiles(plan: RulesPlan): RenderedFile[] {
-  return [
+  const files: RenderedFile[] = [
     { path: 'prometheus.yml', text: renderPrometheusConfig(plan) },
     { path: RULES_FILE, text: renderRuleFile(plan) },
     { path: RULE_TESTS_FILE, text: renderRuleTests(plan) },
@@ -74,6 +79,9 @@ export function renderRulesFiles(plan: RulesPlan): RenderedFile[] {
     { path: 'k8s/monitors.yaml', text: renderK8sMonitors(plan) },
     { path: 'k8s/proxy.yaml', text: renderK8sProxy(plan) },
   ]
+  const secret = renderK8sSecret(plan)
+  if (secret) files.push({ path: 'k8s/admin-token-secret.yaml', text: secret })
+  return files
 }
 
 export interface WriteRulesResult {

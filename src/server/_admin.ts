@@ -10,6 +10,9 @@ export interface AdminRoute {
   /** Exact path (query ignored), e.g. `/hooks/alertmanager`; a trailing `*` matches a prefix. */
   path: string
   handler: AdminHandler
+  /** Answers without the admin token: the route checks what it needs itself (the dashboard's
+   * page and login form, its static assets). */
+  open?: boolean
 }
 
 export interface Readiness {
@@ -27,6 +30,8 @@ export interface AdminServerOptions {
   /** When set, every endpoint except /healthz needs `Authorization: Bearer <token>`. */
   token?: string | undefined
   routes?: readonly AdminRoute[]
+  /** A credential besides the bearer header (the dashboard's session cookie). */
+  accepts?: (req: IncomingMessage) => boolean
   /** /readyz: 200 when ok, else 503 with the reason. */
   ready: () => Readiness | Promise<Readiness>
   logger?: Logger
@@ -87,7 +92,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       sendJson(res, 200, { status: 'ok' })
       return
     }
-    if (tokenDigest && !authorized(req, tokenDigest)) {
+    const matching = [...routes, ...builtins].filter((r) => matches(r.path, path))
+    const route = matching.findLast((r) => r.method === method) ?? undefined
+    if (tokenDigest && !route?.open && !authorized(req, tokenDigest) && !options.accepts?.(req)) {
       res.setHeader('www-authenticate', 'Bearer realm="inferwatch"')
       sendError(
         res,
@@ -97,8 +104,6 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       )
       return
     }
-    const matching = [...routes, ...builtins].filter((r) => matches(r.path, path))
-    const route = matching.findLast((r) => r.method === method) ?? undefined
     if (!route) {
       if (matching.length > 0) {
         res.setHeader('allow', [...new Set(matching.map((r) => r.method))].join(', '))

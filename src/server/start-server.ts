@@ -1,5 +1,6 @@
 import { Gauge, Registry } from 'prom-client'
 import type { Config } from '../config/index.js'
+import { createDashboard } from '../dashboard/index.js'
 import { registerEngineInfo } from '../engines/index.js'
 import { createGpuCollector, type ExecFileFn } from '../gpu/index.js'
 import { createMeter, type Meter } from '../meter/index.js'
@@ -52,7 +53,14 @@ export async function startProxyService(
 
     const ownMeter = deps.meter
       ? undefined
-      : parts.add(createMeter({ registry, contextClasses: config.contextClasses, logger }))
+      : parts.add(
+          createMeter({
+            registry,
+            contextClasses: config.contextClasses,
+            logger,
+            attribution: config.attribution,
+          }),
+        )
     const meter: Meter = deps.meter ?? (ownMeter as Meter)
 
     // Always mounted: the generated alertmanager.yml posts here, and a hook without channels
@@ -80,16 +88,31 @@ export async function startProxyService(
       }),
     )
 
+    // The page at `/` and its read-only API on Prometheus (config prometheus.url), or on this
+    // registry when no Prometheus answers (README: Dashboard).
+    const dashboard = config.dashboard.enabled
+      ? parts.add(
+          createDashboard({
+            config,
+            registry,
+            logger,
+            ...(deps.fetch ? { fetch: deps.fetch } : {}),
+          }),
+        )
+      : undefined
+
     const admin = parts.add(
       await startAdminServer({
         ...config.admin,
         registry,
         token: config.adminToken,
         routes: [
+          ...(dashboard?.routes ?? []),
           ...(deps.routes ?? []),
           { method: 'POST', path: HOOK_PATH, handler: hook.handler },
         ],
         ready: watch.check,
+        ...(dashboard ? { accepts: dashboard.accepts } : {}),
         logger,
       }),
     )

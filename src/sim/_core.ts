@@ -100,7 +100,8 @@ export function createEngineCore(o: CoreOptions): EngineCore {
     }
     r.blocks += need
     r.state = 'running'
-    r.scheduledS ??= atS
+    // A step replayed late (catching up simulated time) can start before this request arrived.
+    r.scheduledS ??= Math.max(atS, r.arrivalS)
     r.cachedTokens = hit
     observer.admitted(r, r.prefillTarget, hit)
     return tokens

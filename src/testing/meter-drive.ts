@@ -1,7 +1,12 @@
 // Drives the meter through the seam with injected timestamps (shared by the meter's tests).
 import assert from 'node:assert/strict'
 import { Registry } from 'prom-client'
-import { createMeter, type ErrorType, type MeterHandle } from '../meter/index.js'
+import {
+  type AttributionOptions,
+  createMeter,
+  type ErrorType,
+  type MeterHandle,
+} from '../meter/index.js'
 import type { TokenCounter } from '../tokens/index.js'
 
 export const MODEL = 'qwen3-4b-instruct-2507'
@@ -9,13 +14,14 @@ export const DEFAULT_CLASSES = { mediumFromTokens: 32768, longFromTokens: 100000
 
 export function newMeter(
   counter: TokenCounter,
-  options: { classes?: typeof DEFAULT_CLASSES } = {},
+  options: { classes?: typeof DEFAULT_CLASSES; attribution?: AttributionOptions } = {},
 ) {
   const registry = new Registry()
   const meter = createMeter({
     registry,
     contextClasses: options.classes ?? DEFAULT_CLASSES,
     tokenCounter: counter,
+    ...(options.attribution ? { attribution: options.attribution } : {}),
   })
   meter.setServedModels([MODEL], 'vllm')
   return { registry, meter }
@@ -27,6 +33,8 @@ export interface Drive {
   status?: number
   contentType?: string
   headers?: Record<string, string>
+  /** Request headers as node gives them (lower-case names). */
+  requestHeaders?: Record<string, string>
   chunks: [atMs: number, data: string | Buffer][]
   endAtMs: number
   errorType?: ErrorType
@@ -37,7 +45,7 @@ export async function drive(meter: MeterHandle, d: Drive): Promise<void> {
   const obs = meter.observe({
     method: 'POST',
     url: d.url ?? '/v1/chat/completions',
-    headers: {},
+    headers: d.requestHeaders ?? {},
     startedAtMs: 1000,
   })
   assert.ok(obs)

@@ -32,6 +32,8 @@ export interface PromptAnalysis {
   morePromptTexts?: readonly string[]
   /** Prompt given as token ids: their number is the count. */
   promptIdCount: number | undefined
+  /** The OpenAI `user` field (an end-user id) when it is a string; absent otherwise. */
+  user?: string
 }
 
 type Json = Record<string, unknown>
@@ -150,6 +152,7 @@ export function analyzePromptBody(
       promptIdCount: p.promptIdCount,
     }
     if (p.morePromptTexts !== undefined) a.morePromptTexts = p.morePromptTexts
+    if (typeof json.user === 'string') a.user = json.user
     return a
   }
   const usage = () => stream && asObject(json.stream_options)?.include_usage === true

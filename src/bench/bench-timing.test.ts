@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { before, test } from 'node:test'
+import { startScriptedEngine } from '../sim/index.js'
+import { quantileSorted } from './_stats.js'
+import { type BenchOptions, type CorpusAnalysis, loadCorpusAnalysis, runBench } from './index.js'
+
+// The client's timing against the scripted engine's known schedule (headers and a chat stream's
+// role-only chunk at once, the first content firstTokenMs after arrival, then one token every
+// interTokenMs), both on this process's performance.now() clock: every chunk's measured arrival
+// against the moment the engine wrote it, and TTFT / TPOT / E2E against the engine's own.
+
+let corpus: CorpusAnalysis
+before(async () => {
+  corpus = await loadCorpusAnalysis()
+})
+
+const p99 = (xs: number[]) => quantileSorted(Float64Array.from(xs).sort(), 0.99)
+
+function options(url: string, over: Partial<BenchOptions['load']> = {}): BenchOptions {
+  return {
+    target: {
+      baseUrl: url,
+      endpoint: 'chat',
+      model: 'm',
+      stream: true,
+      ignoreEos: true,
+      tokenIds: false,
+    },
+    load: {
+      arrivals: { kind: 'closed' },
+      maxConcurrency: 1,
+      requests: 40,
+      warmupRequests: 10,
+      timeoutMs: 10_000,
+      seed: 7,
+      ...over,
+    },
+    prompts: {
+      input: { kind: 'fixed', tokens: 64 },
+      output: { kind: 'fixed', tokens: 8 },
+      sharedPrefixTokens: 0,
+    },
+    metricsUrls: [],
+    sampleEveryMs: 1000,
+    corpus,
+  }
+}
+
+test('TTFT, TPOT, ITL and E2E match the engine schedule within 1 ms at p99', async (t) => {
+  const engine = await startScriptedEngine({ firstTokenMs: 12, interTokenMs: 3, promptTokens: 64 })
+  t.after(() => engine.close())
+  // On a shared machine the process itself is sometimes descheduled; that noise (the event loop's
+  // own delay over the run, as node measures it) is allowed on top of the 1 ms.
+  const loop = monitorEventLoopDelay({ resolution: 1 })
+  loop.enable()
+  const run = await runBench(options(engine.url))
+  loop.disable()
+  const limit = 1 + loop.percentile(99) / 1e6
+  assert.equal(run.summary.completed, 40)
+  const served = engine.requests.slice(10) // after the warm-up
+  assert.equal(served.length, 40)
+  const chunkErr: number[] = []
+  const ttftErr: number[] = []
+  const tpotErr: number[] = []
+  const e2eErr: number[] = []
+  run.records.forEach((r, i) => {
+    const s = served[i]
+    assert.ok(s?.endAtMs !== undefined)
+    assert.equal(r.chunkMs.length, 8)
+    assert.equal(s.tokenAtMs.length, 8)
+    for (const [k, c] of r.chunkMs.entries())
+      chunkErr.push(c + run.clockZeroMs - (s.tokenAtMs[k] as number))
+    const sent = r.sentMs + run.clockZeroMs
+    const ttft = (r.chunkMs[0] as number) - r.sentMs
+    const e2e = (r.endMs as number) - r.sentMs
+    ttftErr.push(Math.abs(ttft - ((s.tokenAtMs[0] as number) - sent)))
+    e2eErr.push(Math.abs(e2e - ((s.endAtMs as number) - sent)))
+    const tpot = (e2e - ttft) / 7
+    tpotErr.push(Math.abs(tpot - ((s.endAtMs as number) - (s.tokenAtMs[0] as number)) / 7))
+    // The schedule itself: never early, the role-only chunk before it reported apart.
+    assert.ok(ttft >= 12, `TTFT ${ttft}`)
+    assert.ok(r.roleChunkMs !== undefined && r.roleChunkMs <= (r.chunkMs[0] as number))
+  })
+  assert.ok(
+    chunkErr.every((e) => e >= -0.05),
+    'a chunk cannot arrive before it was written',
+  )
+  assert.ok(
+    p99(chunkErr) <= limit,
+    `chunk arrival error p99 ${p99(chunkErr).toFixed(3)} ms (limit ${limit.toFixed(3)})`,
+  )
+  assert.ok(p99(ttftErr) <= limit, `TTFT error p99 ${p99(ttftErr).toFixed(3)} ms`)
+  assert.ok(p99(tpotErr) <= limit, `TPOT error p99 ${p99(tpotErr).toFixed(3)} ms`)
+  assert.ok(p99(e2eErr) <= limit, `E2E error p99 ${p99(e2eErr).toFixed(3)} ms`)
+  // And the summary is built from those: TTFT p50 near the schedule, ITL near 3 ms.
+  assert.ok(Math.abs(run.summary.ttft.p50 - 12) < 3, `TTFT p50 ${run.summary.ttft.p50}`)
+  assert.ok(Math.abs(run.summary.itl.p50 - 3) < 1.5, `ITL p50 ${run.summary.itl.p50}`)
+  assert.equal(run.summary.roleToContent.count, 40)
+  assert.equal(run.summary.itl.count, 40 * 7)
+})
+
+test('under concurrency the distributions follow the engine, and TPOT = (E2E − TTFT)/(n − 1)', async (t) => {
+  const engine = await startScriptedEngine({ firstTokenMs: 20, interTokenMs: 4, promptTokens: 64 })
+  t.after(() => engine.close())
+  const loop = monitorEventLoopDelay({ resolution: 1 })
+  loop.enable()
+  const run = await runBench(options(engine.url, { maxConcurrency: 16, requests: 160 }))
+  loop.disable()
+  const limit = 1 + loop.percentile(99) / 1e6
+  const s = run.summary
+  assert.equal(s.completed, 160)
+  assert.ok(s.maxConcurrencySeen >= 8 && s.maxConcurrencySeen <= 16, `peak ${s.maxConcurrencySeen}`)
+  // The engine's own view of the same requests, from its timestamps (arrival to first write).
+  const served = engine.requests.slice(10)
+  const engineTtft = served
+    .map((r) => (r.tokenAtMs[0] as number) - r.receivedAtMs)
+    .sort((a, b) => a - b)
+  const median = quantileSorted(Float64Array.from(engineTtft), 0.5)
+  assert.ok(median >= 20, `engine TTFT p50 ${median}`)
+  assert.ok(
+    s.ttft.p50 >= median && s.ttft.p50 - median <= limit,
+    `client TTFT p50 ${s.ttft.p50} vs engine ${median} (limit ${limit})`,
+  )
+  assert.ok(s.tpot.count === 160 && Math.abs(s.e2el.mean - s.ttft.mean - 7 * s.tpot.mean) < 1e-6)
+  assert.ok(s.tpot.p50 >= 4, `TPOT p50 ${s.tpot.p50}`)
+})

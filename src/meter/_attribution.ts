@@ -1,0 +1,124 @@
+// Who sent an exchange (README: Metrics, "Who sends what"): the configured header, else the body's
+// OpenAI `user` field, else a short hash of the bearer token (never the token), named through the
+// aliases and bounded to maxClients values (the rest `other`; `anonymous` when nothing says).
+// Worked out when the exchange is recorded, after the last byte was forwarded: never on the path.
+import { createHash } from 'node:crypto'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { Registry } from 'prom-client'
+import { FastCounter } from './_counter.js'
+import type { ContextClass, ErrorType } from './types.js'
+
+export interface AttributionOptions {
+  /** Lower-case request header naming the client (e.g. x-app-name); none by default. */
+  header?: string | undefined
+  /** Raw value -> name shown in the `client` label. */
+  aliases?: Readonly<Record<string, string>>
+  /** Distinct unaliased client values kept (default 20); later ones are `other`. */
+  maxClients?: number
+}
+
+export const ANONYMOUS = 'anonymous'
+export const OTHER = 'other'
+/** Longer values are cut: a label value is for reading on a dashboard, not for storing ids. */
+const MAX_CLIENT_CHARS = 64
+const BEARER = /^bearer\s+(\S+)\s*$/i
+
+/** `key-` and the first 8 hex digits of the token's SHA-256: names a key, cannot be reversed. */
+export function bearerClientId(token: string): string {
+  return `key-${createHash('sha256').update(token).digest('hex').slice(0, 8)}`
+}
+
+export interface ClientNamer {
+  /** The bounded `client` label for an exchange's headers and body `user` field. */
+  clientOf(headers: IncomingHttpHeaders, user: string | undefined): string
+}
+
+const firstValue = (v: string | string[] | undefined): string | undefined =>
+  Array.isArray(v) ? v[0] : v
+
+/** Hashing costs ~5 µs; a client reuses its key, so the last ids are kept (bounded, then cleared). */
+const HASH_CACHE_ENTRIES = 256
+
+function rawClient(
+  headers: IncomingHttpHeaders,
+  user: string | undefined,
+  header: string | undefined,
+  hashes: Map<string, string>,
+): string | undefined {
+  if (header !== undefined) {
+    const v = firstValue(headers[header])?.trim()
+    if (v) return v
+  }
+  const u = user?.trim()
+  if (u) return u
+  const auth = firstValue(headers.authorization)
+  const m = auth === undefined ? null : BEARER.exec(auth)
+  const token = m?.[1]
+  if (!token) return undefined
+  let id = hashes.get(token)
+  if (id === undefined) {
+    if (hashes.size >= HASH_CACHE_ENTRIES) hashes.clear()
+    id = bearerClientId(token)
+    hashes.set(token, id)
+  }
+  return id
+}
+
+export function createClientNamer(options: AttributionOptions = {}): ClientNamer {
+  const aliases = new Map(Object.entries(options.aliases ?? {}))
+  const maxClients = options.maxClients ?? 20
+  const kept = new Set<string>()
+  const hashes = new Map<string, string>()
+  return {
+    clientOf(headers, user) {
+      const raw = rawClient(headers, user, options.header, hashes)
+      if (raw === undefined) return ANONYMOUS
+      // A configured alias is a name the operator chose: always kept, never counted as `other`.
+      const alias = aliases.get(raw)
+      if (alias !== undefined) return alias
+      const name = raw.slice(0, MAX_CLIENT_CHARS)
+      if (kept.has(name)) return name
+      if (kept.size >= maxClients) return OTHER
+      kept.add(name)
+      return name
+    },
+  }
+}
+
+export interface ClientMetrics {
+  requests: FastCounter<'client' | 'context_class' | 'error_type'>
+  tokens: FastCounter<'client' | 'gen_ai_token_type'>
+}
+
+export function registerClientMetrics(registry: Registry): ClientMetrics {
+  return {
+    requests: new FastCounter(
+      'inferwatch_client_requests_total',
+      'LLM requests by client (attribution header, body user field or bearer-key hash; bounded), context class and error type.',
+      ['client', 'context_class', 'error_type'],
+      registry,
+    ),
+    tokens: new FastCounter(
+      'inferwatch_client_tokens_total',
+      'Tokens of successful LLM requests by client: input (prompt) and output.',
+      ['client', 'gen_ai_token_type'],
+      registry,
+    ),
+  }
+}
+
+/** One exchange into the client counters (tokens of successes only, as gen_ai_client_token_usage). */
+export function recordClient(
+  m: ClientMetrics,
+  client: string,
+  contextClass: ContextClass,
+  errorType: ErrorType,
+  promptTokens: number | undefined,
+  outputTokens: number | undefined,
+): void {
+  m.requests.inc({ client, context_class: contextClass, error_type: errorType })
+  if (errorType !== '') return
+  if (promptTokens !== undefined) m.tokens.inc({ client, gen_ai_token_type: 'input' }, promptTokens)
+  if (outputTokens !== undefined)
+    m.tokens.inc({ client, gen_ai_token_type: 'output' }, outputTokens)
+}
