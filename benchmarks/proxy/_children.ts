@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
@@ -210,4 +210,51 @@ export function cpuSeconds(pid: number): number {
     } catch {}
   }
   return ticks / 100 // USER_HZ is 100 on Linux
+}
+
+/** The peer gateway's version, installed on demand under benchmarks/.peer (never a dependency of
+ * the package): `npm install --prefix benchmarks/.peer @portkey-ai/gateway@1.15.2`. */
+export const PORTKEY_VERSION = '1.15.2'
+
+/** Portkey's open-source gateway (`@portkey-ai/gateway`) in custom-host mode: requests carry
+ * `x-portkey-provider: openai` and `x-portkey-custom-host: <stub>/v1`
+ * (https://portkey.ai/docs/product/ai-gateway/universal-api#integrating-local-or-private-models).
+ * undefined when it is not installed under `peerDir`. */
+export async function startPortkey(
+  peerDir: string,
+  upstream: string,
+  port: number,
+): Promise<{ child: Child; url: string; headers: Record<string, string> } | undefined> {
+  const main = join(peerDir, 'node_modules/@portkey-ai/gateway/build/start-server.js')
+  if (!existsSync(main)) return undefined
+  const proc = spawn(process.execPath, [main, `--port=${port}`, '--headless'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, NODE_ENV: 'production' },
+  })
+  let err = ''
+  proc.stderr?.on('data', (d: Buffer) => {
+    err += d.toString()
+  })
+  const url = `http://127.0.0.1:${port}`
+  const headers = { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${upstream}/v1` }
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: '{"model":"bench","messages":[{"role":"user","content":"ok"}],"max_tokens":1}',
+      })
+      await res.arrayBuffer()
+      if (res.status !== 200) throw new Error(`Portkey answered HTTP ${res.status}`)
+      break
+    } catch (e) {
+      if (proc.exitCode !== null || Date.now() > deadline) {
+        proc.kill('SIGKILL')
+        throw new Error(`Portkey's gateway did not start: ${String(e)} ${err}`)
+      }
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+  return { child: track(proc), url, headers }
 }

@@ -1,9 +1,12 @@
 import { Agent, request } from 'node:http'
 import { performance } from 'node:perf_hooks'
+import type { TargetName } from './_report.js'
 
 export interface Target {
-  name: 'direct' | 'nginx' | 'node-pipe' | 'inferwatch'
+  name: TargetName
   url: string
+  /** Sent with every request (Portkey's provider and custom-host headers). */
+  headers?: Record<string, string>
 }
 
 const SMALL_CHAT = Buffer.from(
@@ -37,6 +40,7 @@ function exchange(
   path: string,
   body: Buffer,
   wantGaps: boolean,
+  extra: Record<string, string> = {},
 ): Promise<Timing> {
   return new Promise((resolve, reject) => {
     const started = performance.now()
@@ -50,7 +54,7 @@ function exchange(
         method: 'POST',
         path,
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': body.length },
+        headers: { 'content-type': 'application/json', 'content-length': body.length, ...extra },
       },
       (res) => {
         res.on('data', () => {
@@ -93,6 +97,7 @@ export async function measureLatency(
         '/v1/chat/completions',
         SMALL_CHAT,
         false,
+        (targets[j] as Target).headers,
       )
       if (i >= warmup) out.get((targets[j] as Target).name)?.push(t.totalMs)
     }
@@ -117,7 +122,7 @@ export async function measureStreaming(
       const url = new URL(target.url)
       const runs = await Promise.all(
         Array.from({ length: concurrency }, () =>
-          exchange(url, agent, '/v1/chat/completions', STREAM_CHAT, true),
+          exchange(url, agent, '/v1/chat/completions', STREAM_CHAT, true, target.headers),
         ),
       )
       agent.destroy()
@@ -162,6 +167,7 @@ export async function measureLargePrompt(
         '/v1/chat/completions?once',
         body,
         false,
+        (targets[j] as Target).headers,
       )
       if (i > 0) out.get((targets[j] as Target).name)?.push(t.firstMs)
     }
@@ -195,7 +201,11 @@ export async function holdManyStreams<T>(
             method: 'POST',
             path: '/v1/chat/completions?slow',
             agent,
-            headers: { 'content-type': 'application/json', 'content-length': STREAM_CHAT.length },
+            headers: {
+              'content-type': 'application/json',
+              'content-length': STREAM_CHAT.length,
+              ...target.headers,
+            },
           },
           (res) => {
             res.once('data', () => {

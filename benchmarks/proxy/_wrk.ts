@@ -36,12 +36,20 @@ export function runWrk(
   wrkPath: string,
   workDir: string,
   url: string,
-  options: { connections: number; durationS: number; threads: number },
+  options: {
+    connections: number
+    durationS: number
+    threads: number
+    headers?: Record<string, string>
+  },
 ): Promise<WrkResult> {
-  const script = join(workDir, 'post.lua')
+  const script = join(workDir, `post-${new URL(url).port}.lua`)
+  const extra = Object.entries(options.headers ?? {})
+    .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}\n`)
+    .join('')
   writeFileSync(
     script,
-    `wrk.method = "POST"\nwrk.body = '{"model":"bench","messages":[{"role":"user","content":"Say ok."}],"max_tokens":1}'\nwrk.headers["Content-Type"] = "application/json"\n`,
+    `wrk.method = "POST"\nwrk.body = '{"model":"bench","messages":[{"role":"user","content":"Say ok."}],"max_tokens":1}'\nwrk.headers["Content-Type"] = "application/json"\n${extra}`,
   )
   return new Promise((resolve, reject) => {
     execFile(

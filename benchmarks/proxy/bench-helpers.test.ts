@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
-import { renderTable } from './_report.js'
+import { compareRuns, loadRun } from './_compare.js'
+import { type Row, ratiosOf, renderTable } from './_report.js'
 import { percentile } from './_stats.js'
 import { parseWrkOutput } from './_wrk.js'
 
@@ -42,20 +46,67 @@ test('percentile is nearest-rank', () => {
   assert.ok(Number.isNaN(percentile([], 0.5)))
 })
 
-test('renderTable is a Markdown table with every column', () => {
-  const t = renderTable([
-    {
-      lane: 'x',
-      direct: '1',
-      nginx: '2',
-      nodePipe: '3',
-      inferwatch: '4',
-      ratio: '2.00x',
-      target: 'met',
-    },
-  ])
+const row = (
+  lane: string,
+  figures: Row['figures'],
+  better: Row['better'] = 'lower',
+  unit = 'ms',
+): Row => ({
+  lane,
+  cells: { direct: '1', nginx: '2', 'node-pipe': '3', portkey: '—', inferwatch: '4' },
+  ratios: ratiosOf(figures),
+  target: 'met',
+  figures,
+  unit,
+  better,
+})
+
+test('renderTable is a Markdown table with every target and ratio column', () => {
+  const t = renderTable([row('x', { nginx: 2, 'node-pipe': 1, inferwatch: 4 })])
   const lines = t.split('\n')
   assert.equal(lines.length, 3)
-  assert.match(lines[1] as string, /^\|(---\|){7}$/)
-  assert.equal(lines[2], '| x | 1 | 2 | 3 | 4 | 2.00x | met |')
+  assert.match(
+    lines[0] as string,
+    /\| Portkey \| inferwatch \| iw\/nginx \| iw\/pipe \| iw\/Portkey \|/,
+  )
+  assert.match(lines[1] as string, /^\|(---\|){10}$/)
+  // No Portkey figure: its ratio stays empty rather than a made-up number.
+  assert.equal(lines[2], '| x | 1 | 2 | 3 | — | 4 | 2.00x | 4.00x |  | met |')
+})
+
+test('compareRuns reports each figure both runs have, flagging changes beyond the noise', () => {
+  const before = {
+    machine: 'then',
+    rows: [
+      row('p50', { nginx: 0.3, inferwatch: 1.0 }),
+      row('rps', { inferwatch: 3000 }, 'higher', 'req/s'),
+    ],
+  }
+  const now = {
+    machine: 'now',
+    rows: [
+      row('p50', { nginx: 0.31, inferwatch: 1.5 }),
+      row('rps', { inferwatch: 2000 }, 'higher', 'req/s'),
+      row('new lane', { inferwatch: 1 }),
+    ],
+  }
+  const lines = compareRuns(before, now).split('\n')
+  assert.ok(
+    lines.includes('| p50 | nginx | 0.300 ms | 0.310 ms | +0.010 ms (+3%) |  |'),
+    lines.join('\n'),
+  )
+  assert.ok(lines.includes('| p50 | inferwatch | 1.000 ms | 1.500 ms | +0.500 ms (+50%) | WORSE |'))
+  assert.ok(
+    lines.includes('| rps | inferwatch | 3000 req/s | 2000 req/s | -1000 req/s (-33%) | WORSE |'),
+  )
+  assert.ok(!lines.some((l) => l.startsWith('| new lane')), 'a lane the old run lacks is skipped')
+})
+
+test('loadRun explains a file without per-lane figures', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'iw-cmp-'))
+  const file = join(dir, 'old.json')
+  writeFileSync(file, JSON.stringify({ machine: 'm', rows: [{ lane: 'x', direct: '1' }] }))
+  assert.throws(() => loadRun(file), /no per-lane figures/)
+  assert.throws(() => loadRun(join(dir, 'missing.json')), /cannot read it as JSON/)
+  rmSync(dir, { recursive: true, force: true })
 })

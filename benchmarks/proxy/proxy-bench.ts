@@ -1,7 +1,10 @@
-// `npm run bench:proxy` (README: Performance): direct vs nginx vs inferwatch (metering on), one
-// run, the same loopback stub behind each. Progress on stderr, a Markdown table on stdout, JSON
-// under bench-results/. `--quick` for a shorter run. A benchmark, not a test: it prints, never
-// asserts.
+// `npm run bench:proxy` (README: Performance): direct vs nginx vs a bare Node pipe vs Portkey's
+// gateway vs inferwatch (metering on), one run, the same loopback stub behind each. Progress on
+// stderr, a Markdown table on stdout, JSON under bench-results/ (every lane's figures).
+// `--quick` for a shorter run; `--compare previous.json` adds the change against an earlier run.
+// Portkey runs only when installed under benchmarks/.peer (never a dependency of the package):
+//   npm install --prefix benchmarks/.peer @portkey-ai/gateway@1.15.2
+// A benchmark, not a test: it prints, never asserts.
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { cpus, tmpdir } from 'node:os'
@@ -10,12 +13,15 @@ import { fileURLToPath } from 'node:url'
 import {
   type Child,
   cpuSeconds,
+  PORTKEY_VERSION,
   rssBytes,
   startInferwatch,
   startNginx,
   startNodePipe,
+  startPortkey,
   startStub,
 } from './_children.js'
+import { compareRuns, loadRun } from './_compare.js'
 import { measureCpuPerHop } from './_cpu-per-hop.js'
 import {
   holdManyStreams,
@@ -25,7 +31,8 @@ import {
   measureStreaming,
   type Target,
 } from './_lanes.js'
-import { fmtAdded, fmtMs, fmtRatio, type Row, renderTable, verdict } from './_report.js'
+import { renderTable, type TargetName } from './_report.js'
+import { buildRows } from './_rows.js'
 import { percentile } from './_stats.js'
 import { runWrk, type WrkResult } from './_wrk.js'
 
@@ -33,6 +40,7 @@ import { runWrk, type WrkResult } from './_wrk.js'
 const HERE = dirname(fileURLToPath(import.meta.url))
 const ROOT = resolve(HERE, '../../..')
 const DIST = join(ROOT, 'dist')
+const PEER = join(ROOT, 'benchmarks/.peer')
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`)
 
 function freePort(): Promise<number> {
@@ -62,6 +70,12 @@ function which(name: string, dirs: string[]): string {
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick')
+  const compareAt = process.argv.indexOf('--compare')
+  const compareFile = compareAt >= 0 ? process.argv[compareAt + 1] : undefined
+  if (compareAt >= 0 && !compareFile)
+    throw new Error('--compare needs a file: --compare bench-results/proxy-....json')
+  // Read it first: a wrong path fails now, not after two minutes of measuring.
+  const previous = compareFile ? loadRun(compareFile) : undefined
   const plan = quick
     ? {
         latencyN: 400,
@@ -99,37 +113,49 @@ async function main(): Promise<void> {
     children.push(iw.child)
     const pipe = await startNodePipe(HERE, stub.url)
     children.push(pipe.child)
+    const portkey = await startPortkey(PEER, stub.url, await freePort())
+    if (portkey) children.push(portkey.child)
+    else
+      log(
+        `Portkey's gateway is not installed, its column stays empty; to add it: npm run bench:peer (npm install --prefix benchmarks/.peer @portkey-ai/gateway@${PORTKEY_VERSION})`,
+      )
     const targets: Target[] = [
       { name: 'direct', url: stub.url },
       { name: 'nginx', url: nginx.url },
       { name: 'node-pipe', url: pipe.url },
+      ...(portkey
+        ? [{ name: 'portkey' as const, url: portkey.url, headers: portkey.headers }]
+        : []),
       { name: 'inferwatch', url: iw.url },
     ]
 
-    const pidOf: Record<Target['name'], number> = {
+    // Portkey 1.15.2 on Node answers the stub's streamed chats with HTTP 500 ("TypeError: immutable"
+    // from its response service adding headers, the error of
+    // https://github.com/Portkey-AI/gateway/issues/1389): it runs the non-streamed lanes only (the
+    // requests of lanes 2, 4 and 5 are `stream: true`).
+    const streamTargets = targets.filter((t) => t.name !== 'portkey')
+    const pidOf: Partial<Record<TargetName, number>> = {
       direct: stub.child.pid,
       nginx: nginx.child.pid,
       'node-pipe': pipe.child.pid,
+      portkey: portkey?.child.pid,
       inferwatch: iw.child.pid,
     }
 
     log(`lane 1: added latency, concurrency 1, ${plan.latencyN} requests per target`)
     const lat = await measureLatency(targets, plan.latencyN, plan.warmup)
-    const q = (name: string, p: number) => percentile(lat.get(name) ?? [], p)
 
     log(
       `lane 2: streaming, 64 deltas 20 ms apart, ${plan.rounds}x${plan.streams} streams per target`,
     )
-    const st = await measureStreaming(targets, plan.rounds, plan.streams)
-    const sq = (name: string, k: 'ttftMs' | 'gapsMs', p: number) =>
-      percentile(st.get(name)?.[k] ?? [], p)
+    const st = await measureStreaming(streamTargets, plan.rounds, plan.streams)
 
     log(`lane 3: throughput, wrk -c32 for ${plan.wrkS} s per target`)
     const wrk = new Map<string, WrkResult>()
     const rss = new Map<string, number>()
     const cpuUsPerRequest = new Map<string, number>()
     for (const t of targets) {
-      const pid = pidOf[t.name]
+      const pid = pidOf[t.name] ?? 0
       // CPU time is what the proxy process itself burnt: unlike wall time, it is not inflated when
       // the shared machine's other load takes the cores away.
       const cpuBefore = cpuSeconds(pid)
@@ -137,6 +163,7 @@ async function main(): Promise<void> {
         connections: 32,
         durationS: plan.wrkS,
         threads: 1,
+        ...(t.headers ? { headers: t.headers } : {}),
       })
       wrk.set(t.name, result)
       cpuUsPerRequest.set(
@@ -150,161 +177,45 @@ async function main(): Promise<void> {
     // Before lane 4: a 1 MB prompt makes the meter load the Qwen3 tokenizer (~175 MB by itself).
     log(`lane 5: RSS holding ${plan.manyStreams} concurrent streams`)
     const held = new Map<string, { rss: number; ok: number }>()
-    for (const t of targets) {
-      const pid = pidOf[t.name]
+    for (const t of streamTargets) {
+      const pid = pidOf[t.name] ?? 0
       const r = await holdManyStreams(t, plan.manyStreams, () => rssBytes(pid))
       held.set(t.name, { rss: r.value, ok: r.ok })
     }
 
     log(`lane 4: ~1 MB chat prompt, ${plan.largeN} requests per target`)
     const big = largeChatBody(1024 * 1024)
-    const lg = await measureLargePrompt(targets, plan.largeN, big)
-    const rssAfterLarge = new Map(targets.map((t) => [t.name as string, rssBytes(pidOf[t.name])]))
-    const lq = (name: string, p: number) => percentile(lg.get(name) ?? [], p)
+    const lg = await measureLargePrompt(streamTargets, plan.largeN, big)
+    const rssAfterLarge = new Map(
+      streamTargets.map((t) => [t.name as string, rssBytes(pidOf[t.name] ?? 0)]),
+    )
 
     log(`lane 6: CPU per hop in one process, ${plan.hopReps}x${plan.hopN} requests per target`)
     const hop = await measureCpuPerHop(plan.hopN, plan.hopReps)
 
-    const added = (f: (n: string) => number, n: 'nginx' | 'node-pipe' | 'inferwatch') =>
-      f(n) - f('direct')
-    const ratio = (a: number, b: number) => (b > 0 ? a / b : Number.NaN)
-    const rows: Row[] = []
-    const addedRow = (
-      lane: string,
-      f: (n: string) => number,
-      target: (iw: number, ng: number) => [boolean, string],
-    ) => {
-      const ng = added(f, 'nginx')
-      const iwv = added(f, 'inferwatch')
-      const [ok, text] = target(iwv, ng)
-      rows.push({
-        lane,
-        direct: fmtMs(f('direct')),
-        nginx: fmtAdded(ng),
-        nodePipe: fmtAdded(added(f, 'node-pipe')),
-        inferwatch: fmtAdded(iwv),
-        ratio: fmtRatio(ratio(iwv, ng)),
-        target: `${text}: ${verdict(ok)}`,
-      })
-    }
-    addedRow(
-      '1 added latency p50',
-      (n) => q(n, 0.5),
-      (v) => [v <= 0.35, '<= +0.35 ms'],
-    )
-    addedRow(
-      '1 added latency p90',
-      (n) => q(n, 0.9),
-      (v, ng) => [v <= 3 * Math.max(ng, 0.001), '<= 3x nginx'],
-    )
-    addedRow(
-      '1 added latency p99',
-      (n) => q(n, 0.99),
-      () => [true, 'reported'],
-    )
-    addedRow(
-      '2 streaming TTFT p99',
-      (n) => sq(n, 'ttftMs', 0.99),
-      (v) => [v <= 1, '<= +1 ms'],
-    )
-    addedRow(
-      '2 inter-chunk gap p99',
-      (n) => sq(n, 'gapsMs', 0.99),
-      (v) => [v <= 0.2, '<= +0.2 ms'],
-    )
-    const rps = (n: string) => wrk.get(n)?.requestsPerSec ?? Number.NaN
-    rows.push({
-      lane: '3 throughput, wrk -c32 (req/s)',
-      direct: rps('direct').toFixed(0),
-      nginx: rps('nginx').toFixed(0),
-      nodePipe: rps('node-pipe').toFixed(0),
-      inferwatch: rps('inferwatch').toFixed(0),
-      ratio: fmtRatio(ratio(rps('inferwatch'), rps('nginx'))),
-      target: `>= 0.5x nginx: ${verdict(rps('inferwatch') >= 0.5 * rps('nginx'))}`,
-    })
-    const p99 = (n: string) => wrk.get(n)?.p99Ms ?? Number.NaN
-    rows.push({
-      lane: '3 wrk latency p99',
-      direct: fmtMs(p99('direct')),
-      nginx: fmtMs(p99('nginx')),
-      nodePipe: fmtMs(p99('node-pipe')),
-      inferwatch: fmtMs(p99('inferwatch')),
-      ratio: fmtRatio(ratio(p99('inferwatch'), p99('nginx'))),
-      target: 'reported',
-    })
-    const cpu = (n: string) => cpuUsPerRequest.get(n) ?? Number.NaN
-    rows.push({
-      lane: '3 proxy CPU per request (µs)',
-      direct: `${cpu('direct').toFixed(0)} (stub)`,
-      nginx: cpu('nginx').toFixed(0),
-      nodePipe: cpu('node-pipe').toFixed(0),
-      inferwatch: cpu('inferwatch').toFixed(0),
-      ratio: fmtRatio(ratio(cpu('inferwatch'), cpu('nginx'))),
-      target: 'reported',
-    })
-    const mb = (n: string) => `${((rss.get(n) ?? 0) / 1048576).toFixed(0)} MB`
-    rows.push({
-      lane: '3 RSS after wrk',
-      direct: mb('direct'),
-      nginx: mb('nginx'),
-      nodePipe: mb('node-pipe'),
-      inferwatch: mb('inferwatch'),
-      ratio: '',
-      target: 'reported',
-    })
-    addedRow(
-      '4 1 MB prompt TTFT p50',
-      (n) => lq(n, 0.5),
-      (v) => [v <= 2, '<= +2 ms'],
-    )
-    addedRow(
-      '4 1 MB prompt TTFT p90',
-      (n) => lq(n, 0.9),
-      () => [true, 'reported'],
-    )
-    const largeMb = (n: string) => `${((rssAfterLarge.get(n) ?? 0) / 1048576).toFixed(0)} MB`
-    rows.push({
-      lane: '4 RSS after the 1 MB prompts',
-      direct: `${largeMb('direct')} (stub)`,
-      nginx: largeMb('nginx'),
-      nodePipe: largeMb('node-pipe'),
-      inferwatch: `${largeMb('inferwatch')} (tokenizer loaded)`,
-      ratio: '',
-      target: 'reported',
-    })
-    const heldMb = (n: string) => {
-      const h = held.get(n)
-      return h
-        ? `${(h.rss / 1048576).toFixed(0)} MB${h.ok < plan.manyStreams ? ` (${h.ok} ok)` : ''}`
-        : 'n/a'
-    }
-    rows.push({
-      lane: `5 RSS holding ${plan.manyStreams} streams`,
-      direct: `${heldMb('direct')} (stub)`,
-      nginx: heldMb('nginx'),
-      nodePipe: heldMb('node-pipe'),
-      inferwatch: heldMb('inferwatch'),
-      ratio: '',
-      target:
-        plan.manyStreams === 1000
-          ? `<= 150 MB: ${verdict((held.get('inferwatch')?.rss ?? Number.POSITIVE_INFINITY) <= 150 * 1048576)}`
-          : 'reported',
-    })
-    const us = (x: number | undefined) =>
-      x === undefined || !Number.isFinite(x) ? 'n/a' : `${x.toFixed(0)} µs`
-    rows.push({
-      lane: '6 CPU per hop, one process (added µs)',
-      direct: `${us(hop.direct)} (exchange)`,
-      nginx: '—',
-      nodePipe: `+${us(hop['node-pipe'])}`,
-      inferwatch: `+${us(hop.metered)} (transport alone +${us(hop.transport)}; with a bearer key and user field +${us(hop.attributed)})`,
-      ratio: '',
-      target: 'reported',
+    const rows = buildRows({
+      names: targets.map((t) => t.name),
+      manyStreams: plan.manyStreams,
+      latencyMs: lat,
+      streaming: st,
+      wrk,
+      cpuUsPerRequest,
+      rssAfterWrk: rss,
+      held,
+      largeTtftMs: lg,
+      rssAfterLarge,
+      hop,
     })
 
     const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 16)}Z${quick ? ', --quick' : ''}`
     const table = renderTable(rows)
-    process.stdout.write(`Proxy benchmark (${machine})\n\n${table}\n`)
+    const note = portkey
+      ? `Portkey: @portkey-ai/gateway ${PORTKEY_VERSION}, custom-host mode (x-portkey-provider: openai); non-streamed lanes only: on Node it answers streamed chats with HTTP 500, TypeError: immutable (as in https://github.com/Portkey-AI/gateway/issues/1389).`
+      : `Portkey: not installed, not run (npm run bench:peer installs it under benchmarks/.peer).`
+    process.stdout.write(`Proxy benchmark (${machine})\n\n${table}\n\n${note}\n`)
+    if (previous) {
+      process.stdout.write(`\n${compareRuns(previous, { machine, rows })}\n`)
+    }
     mkdirSync(join(ROOT, 'bench-results'), { recursive: true })
     const file = join(
       ROOT,

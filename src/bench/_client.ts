@@ -243,9 +243,21 @@ function readWhole(
     if (facts.error) return finish('bad_stream', facts.error)
     // Not streamed: the first token is only seen with the last.
     rec.chunkMs.push(t)
-    apply({ ...facts, content: false }, rec, t)
+    apply({ ...facts, content: false, ...usageHeaders(res) }, rec, t)
     if (rec.outputTokensFrom !== 'usage') rec.outputTokens = facts.content ? 1 : 0
     finish()
   })
   res.on('error', (err) => finish('reset', err.message))
+}
+
+/** TGI reports a whole answer's counts in headers (x-prompt-tokens, x-generated-tokens). */
+function usageHeaders(res: IncomingMessage): Partial<EventFacts> {
+  const out: Partial<EventFacts> = {}
+  const p = Number(res.headers['x-prompt-tokens'])
+  const g = Number(res.headers['x-generated-tokens'])
+  if (res.headers['x-prompt-tokens'] !== undefined && Number.isInteger(p) && p >= 0)
+    out.promptTokens = p
+  if (res.headers['x-generated-tokens'] !== undefined && Number.isInteger(g) && g >= 0)
+    out.outputTokens = g
+  return out
 }

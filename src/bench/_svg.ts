@@ -20,7 +20,7 @@ export interface ChartSpec {
 }
 
 const COLORS = ['#2563eb', '#dc2626', '#059669', '#d97706', '#7c3aed', '#0891b2']
-const W = 640
+const W = 600
 const H = 300
 const M = { l: 58, r: 58, t: 30, b: 42 }
 
