@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js'
 import {
   ALERT_NAMES,
   buildDashboardPanels,
+  CONTEXT_CLASS_QUERY,
   type DashboardPanel,
   planRules,
 } from '../rules/index.js'
@@ -9,9 +10,7 @@ import {
 // What the page may ask Prometheus: the panels' and tiles' PromQL, built here from the same
 // Config the rules are rendered from. The query API accepts exactly these strings, nothing else.
 
-/** Requests by context class: the proxy's own histogram (engines do not classify prompts). */
-export const CONTEXT_CLASS_QUERY =
-  'sum by (context_class) (rate(gen_ai_server_request_duration_seconds_count[1m]))'
+export { CONTEXT_CLASS_QUERY }
 
 export type TileKey =
   | 'requests'
@@ -47,14 +46,6 @@ export function buildDashboardSpec(config: Readonly<Config>): DashboardSpec {
   const plan = planRules(config)
   const th = plan.thresholds
   const panels = buildDashboardPanels(plan)
-  // After the request-rate panel: requests by context class (the story's long-context question).
-  panels.splice(1, 0, {
-    key: 'context_class',
-    title: 'Requests by context class',
-    unit: 'reqps',
-    targets: [{ expr: CONTEXT_CLASS_QUERY, legend: '{{context_class}}', perModel: false }],
-    lines: [],
-  })
   const tiles: TileSpec[] = [
     { key: 'requests', unit: 'reqps', exprs: ['llm:requests:rate1m'], agg: 'sum' },
     {

@@ -82,8 +82,12 @@ function panel(spec: DashboardPanel, id: number, x: number, y: number): Record<s
   }
 }
 
+/** Requests by context class, from the proxy's request histogram. */
+export const CONTEXT_CLASS_QUERY =
+  'sum by (context_class) (rate(gen_ai_server_request_duration_seconds_count[1m]))'
+
 /**
- * The panels, on the llm:* recording rules, with the alert thresholds in force: rendered into
+ * The panels, on the llm:* recording rules (and the proxy's own request histogram), with the alert thresholds in force: rendered into
  * grafana/inferwatch.json and drawn by the admin dashboard (README: Dashboard).
  */
 export function buildDashboardPanels(plan: RulesPlan): DashboardPanel[] {
@@ -108,6 +112,15 @@ export function buildDashboardPanels(plan: RulesPlan): DashboardPanel[] {
           q(`llm:request_duration_seconds:p${p}_5m`, `p${p} ${WHERE}`, { unit: 's' }),
         ),
       ],
+      lines: [],
+    },
+    {
+      // The story's long-context question: the proxy's own histogram (engines do not classify
+      // prompts), the same for every engine.
+      key: 'context_class',
+      title: 'Requests by context class',
+      unit: 'reqps',
+      targets: [q(CONTEXT_CLASS_QUERY, '{{context_class}}', { perModel: false })],
       lines: [],
     },
     {

@@ -55,6 +55,7 @@ export { buildAlertmanagerConfig } from './alertmanager-config.js'
 export {
   buildDashboardPanels,
   buildGrafanaDashboard,
+  CONTEXT_CLASS_QUERY,
   type DashboardPanel,
   type PanelLine,
   type PanelTarget,
