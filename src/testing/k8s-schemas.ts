@@ -11,7 +11,8 @@ import { parseAllDocuments } from 'yaml'
 // the Kubernetes core/apps OpenAPI schemas (kubernetes-models) and the Prometheus Operator's
 // monitoring.coreos.com/v1 types (@kubernetes-models/prometheus-operator). Types, enums, required
 // fields and formats are checked; unknown fields are not (kubectl's strict field validation needs
-// an API server).
+// an API server). Pinned to kubernetes-models 4.5.1 and prometheus-operator models 4.4.4, the
+// last releases that run on Node 20 (5.x declares Node >= 22).
 
 interface Validatable {
   validate(): void
