@@ -4,6 +4,7 @@
 // additions. It registers with a prom-client Registry and renders exactly as prom-client's
 // Histogram does (same value records, so the text format and getMetricsAsJSON are unchanged).
 import type { Registry } from 'prom-client'
+import { LabelTree } from './_label-tree.js'
 
 interface Series {
   labels: Record<string, string>
@@ -12,8 +13,6 @@ interface Series {
   sum: number
   count: number
 }
-
-type Node = Map<string, Node | Series>
 
 interface ValueRecord {
   labels: Record<string, string | number>
@@ -26,47 +25,28 @@ interface ValueRecord {
 export class FastHistogram<T extends string> {
   readonly type = 'histogram'
   readonly aggregator = 'sum'
-  private root: Node = new Map()
-  /** In first-observed order, as prom-client lists its series. */
-  private all: Series[] = []
+  private readonly series: LabelTree<T, Series>
 
   constructor(
     readonly name: string,
     readonly help: string,
-    private readonly labelNames: readonly T[],
+    labelNames: readonly T[],
     private readonly upperBounds: readonly number[],
     registry: Registry,
   ) {
+    // The caller's object order is the rendered label order (as with prom-client).
+    this.series = new LabelTree(labelNames, (labels) => ({
+      labels: { ...labels },
+      counts: new Array(upperBounds.length + 1).fill(0),
+      sum: 0,
+      count: 0,
+    }))
     registry.registerMetric(this as never)
   }
 
   observe(labels: Readonly<Record<T, string>>, value: number): void {
     if (!Number.isFinite(value)) throw new TypeError(`${this.name}: not a finite number: ${value}`)
-    const names = this.labelNames
-    let node = this.root
-    const last = names.length - 1
-    for (let i = 0; i < last; i++) {
-      const v = labels[names[i] as T]
-      let next = node.get(v) as Node | undefined
-      if (!next) {
-        next = new Map()
-        node.set(v, next)
-      }
-      node = next
-    }
-    const leaf = labels[names[last] as T]
-    let s = node.get(leaf) as Series | undefined
-    if (!s) {
-      // The caller's object order is the rendered label order (as with prom-client).
-      s = {
-        labels: { ...labels },
-        counts: new Array(this.upperBounds.length + 1).fill(0),
-        sum: 0,
-        count: 0,
-      }
-      node.set(leaf, s)
-      this.all.push(s)
-    }
+    const s = this.series.get(labels)
     const bounds = this.upperBounds
     let b = 0
     while (b < bounds.length && value > (bounds[b] as number)) b++
@@ -76,8 +56,7 @@ export class FastHistogram<T extends string> {
   }
 
   reset(): void {
-    this.root = new Map()
-    this.all = []
+    this.series.clear()
   }
 
   /** What Registry.metrics() renders (prom-client's Histogram.getForPromString shape). */
@@ -90,7 +69,7 @@ export class FastHistogram<T extends string> {
   } {
     const bucket = `${this.name}_bucket`
     const values: ValueRecord[] = []
-    for (const s of this.all) {
+    for (const s of this.series.all) {
       let acc = 0
       this.upperBounds.forEach((le, i) => {
         acc += s.counts[i] as number
