@@ -27,6 +27,58 @@ interface Lane {
   target: string
 }
 
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—')
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—')
+const cell = (x: number | string) => (typeof x === 'number' ? f2(x) : x)
+
+/** A row of the table, numbers to two decimals. */
+const lane = (
+  name: string,
+  minimal: number | string,
+  bench: number | string,
+  target: string,
+): Lane => ({
+  lane: name,
+  minimal: cell(minimal),
+  bench: cell(bench),
+  ratio: '',
+  target,
+})
+
+/** A row where both measure the same thing: the two and their ratio (bench/minimal). */
+const compared = (name: string, minimal: number, bench: number, target: string, f = f2): Lane => ({
+  lane: name,
+  minimal: f(minimal),
+  bench: f(bench),
+  ratio: f2(bench / minimal),
+  target,
+})
+
+/** One run's load, as `inferwatch bench` flags: an open loop at `rate` when given, else closed. */
+interface Load {
+  concurrency: number
+  requests: number
+  input: number
+  output: number
+  rate?: number
+  timeout?: string
+}
+
+function loadArgs(l: Load): string[] {
+  return [
+    ...(l.rate === undefined ? [] : ['--rate', String(l.rate), '--arrivals', 'constant']),
+    '--concurrency',
+    String(l.concurrency),
+    '--requests',
+    String(l.requests),
+    '--input-tokens',
+    String(l.input),
+    '--output-tokens',
+    String(l.output),
+    ...(l.timeout === undefined ? [] : ['--timeout', l.timeout]),
+  ]
+}
+
 async function startStub(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [join(HERE, '_stub.js')], {
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -65,7 +117,7 @@ async function minimal(
   }
 }
 
-async function bench(url: string, args: string[], dir: string) {
+async function bench(url: string, load: Load, dir: string) {
   const name = `b${Math.random().toString(36).slice(2, 8)}`
   await run(
     process.execPath,
@@ -83,7 +135,7 @@ async function bench(url: string, args: string[], dir: string) {
       name,
       '--warmup',
       '0',
-      ...args,
+      ...loadArgs(load),
     ],
     {
       maxBuffer: 64 << 20,
@@ -92,8 +144,107 @@ async function bench(url: string, args: string[], dir: string) {
   return JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as Record<string, number>
 }
 
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—')
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—')
+type MinimalResult = Awaited<ReturnType<typeof minimal>>
+type BenchResult = Awaited<ReturnType<typeof bench>>
+
+/** Lanes 1 to 4: the minimal loop, then the bench, at the same load; the rows each adds. */
+interface Case {
+  key: string
+  url: string
+  minimal: { mode: 'c' | 'rate'; value: number }
+  load: Load
+  /** What of the bench's JSON the raw results keep (default: all of it). */
+  rawBench?: (b: BenchResult) => unknown
+  lanes: (m: MinimalResult, b: BenchResult) => Lane[]
+}
+
+function cases(stubUrl: string): Case[] {
+  const fast = `${stubUrl}/fast`
+  const n = Math.round(20000 * scale)
+  const rn = Math.round(10000 * scale)
+  const sn = Math.round(2000 * Math.max(scale, 0.5))
+  const tn = Math.round(640 * Math.max(scale, 0.5))
+  return [
+    {
+      key: 'throughput',
+      url: fast,
+      minimal: { mode: 'c', value: 64 },
+      load: { concurrency: 64, requests: n, input: 16, output: 4 },
+      rawBench: (b) => b.request_throughput,
+      lanes: (m, b) => [
+        compared(
+          '1 closed loop, 64 in flight (req/s)',
+          m.rps,
+          b.request_throughput ?? 0,
+          '>= 2000',
+          f1,
+        ),
+      ],
+    },
+    {
+      key: 'rate',
+      url: fast,
+      minimal: { mode: 'rate', value: 2000 },
+      load: { rate: 2000, concurrency: 1000, requests: rn, input: 16, output: 4 },
+      lanes: (m, b) => [
+        compared(
+          '2 open loop at 2000 req/s: achieved (req/s)',
+          m.rps,
+          b.request_throughput ?? 0,
+          '>= 2000',
+          f1,
+        ),
+        lane(
+          '2 open loop: client queue p99 (ms)',
+          m.queue_p99,
+          b.p99_client_queue_time_ms ?? Number.NaN,
+          'reported',
+        ),
+      ],
+    },
+    {
+      key: 'streams',
+      url: `${stubUrl}/sched/100/100/20`,
+      minimal: { mode: 'c', value: 1000 },
+      load: { concurrency: 1000, requests: sn, input: 16, output: 20, timeout: '60s' },
+      lanes: (m, b) => [
+        lane(
+          '3 1000 concurrent streams: peak in flight',
+          '1000 (by construction)',
+          String(b.max_concurrency_seen),
+          '1000',
+        ),
+        lane(
+          '3 1000 streams: TTFT p99 − 100 ms schedule (ms)',
+          m.ttft_p99 - 100,
+          (b.p99_ttft_ms ?? 0) - 100,
+          '<= 1 ms',
+        ),
+      ],
+    },
+    {
+      key: 'timing',
+      url: `${stubUrl}/sched/50/10/10`,
+      minimal: { mode: 'c', value: 32 },
+      load: { concurrency: 32, requests: tn, input: 16, output: 10 },
+      lanes: (m, b) => [
+        lane(
+          '4 timing: TTFT p50 − 50 ms schedule (ms)',
+          m.ttft_p50 - 50,
+          (b.median_ttft_ms ?? 0) - 50,
+          'reported',
+        ),
+        lane(
+          '4 timing: TTFT p99 − 50 ms schedule (ms)',
+          m.ttft_p99 - 50,
+          (b.p99_ttft_ms ?? 0) - 50,
+          '<= 1 ms',
+        ),
+        lane('4 timing: TPOT p99 − 10 ms schedule (ms)', '—', (b.p99_tpot_ms ?? 0) - 10, '<= 1 ms'),
+      ],
+    },
+  ]
+}
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'iw-bench-client-'))
@@ -103,143 +254,14 @@ async function main() {
   const load0 = loadavg()[0] ?? 0
   try {
     const fast = `${stub.url}/fast`
-    const n = Math.round(20000 * scale)
     // Warm both paths once (JIT, connections of the stub).
     await minimal(fast, 'c', 16, 500)
-    const m1 = await minimal(fast, 'c', 64, n)
-    const b1 = await bench(
-      fast,
-      [
-        '--concurrency',
-        '64',
-        '--requests',
-        String(n),
-        '--input-tokens',
-        '16',
-        '--output-tokens',
-        '4',
-      ],
-      dir,
-    )
-    raw.throughput = { minimal: m1, bench: b1.request_throughput }
-    lanes.push({
-      lane: '1 closed loop, 64 in flight (req/s)',
-      minimal: f1(m1.rps),
-      bench: f1(b1.request_throughput ?? 0),
-      ratio: f2((b1.request_throughput ?? 0) / m1.rps),
-      target: '>= 2000',
-    })
-
-    const rn = Math.round(10000 * scale)
-    const m2 = await minimal(fast, 'rate', 2000, rn)
-    const b2 = await bench(
-      fast,
-      [
-        '--rate',
-        '2000',
-        '--arrivals',
-        'constant',
-        '--concurrency',
-        '1000',
-        '--requests',
-        String(rn),
-        '--input-tokens',
-        '16',
-        '--output-tokens',
-        '4',
-      ],
-      dir,
-    )
-    raw.rate = { minimal: m2, bench: b2 }
-    lanes.push({
-      lane: '2 open loop at 2000 req/s: achieved (req/s)',
-      minimal: f1(m2.rps),
-      bench: f1(b2.request_throughput ?? 0),
-      ratio: f2((b2.request_throughput ?? 0) / m2.rps),
-      target: '>= 2000',
-    })
-    lanes.push({
-      lane: '2 open loop: client queue p99 (ms)',
-      minimal: f2(m2.queue_p99),
-      bench: f2(b2.p99_client_queue_time_ms ?? Number.NaN),
-      ratio: '',
-      target: 'reported',
-    })
-
-    const streams = `${stub.url}/sched/100/100/20`
-    const sn = Math.round(2000 * Math.max(scale, 0.5))
-    const m3 = await minimal(streams, 'c', 1000, sn)
-    const b3 = await bench(
-      streams,
-      [
-        '--concurrency',
-        '1000',
-        '--requests',
-        String(sn),
-        '--input-tokens',
-        '16',
-        '--output-tokens',
-        '20',
-        '--timeout',
-        '60s',
-      ],
-      dir,
-    )
-    raw.streams = { minimal: m3, bench: b3 }
-    lanes.push({
-      lane: '3 1000 concurrent streams: peak in flight',
-      minimal: '1000 (by construction)',
-      bench: String(b3.max_concurrency_seen),
-      ratio: '',
-      target: '1000',
-    })
-    lanes.push({
-      lane: '3 1000 streams: TTFT p99 − 100 ms schedule (ms)',
-      minimal: f2(m3.ttft_p99 - 100),
-      bench: f2((b3.p99_ttft_ms ?? 0) - 100),
-      ratio: '',
-      target: '<= 1 ms',
-    })
-
-    const sched = `${stub.url}/sched/50/10/10`
-    const tn = Math.round(640 * Math.max(scale, 0.5))
-    const m4 = await minimal(sched, 'c', 32, tn)
-    const b4 = await bench(
-      sched,
-      [
-        '--concurrency',
-        '32',
-        '--requests',
-        String(tn),
-        '--input-tokens',
-        '16',
-        '--output-tokens',
-        '10',
-      ],
-      dir,
-    )
-    raw.timing = { minimal: m4, bench: b4 }
-    lanes.push({
-      lane: '4 timing: TTFT p50 − 50 ms schedule (ms)',
-      minimal: f2(m4.ttft_p50 - 50),
-      bench: f2((b4.median_ttft_ms ?? 0) - 50),
-      ratio: '',
-      target: 'reported',
-    })
-    lanes.push({
-      lane: '4 timing: TTFT p99 − 50 ms schedule (ms)',
-      minimal: f2(m4.ttft_p99 - 50),
-      bench: f2((b4.p99_ttft_ms ?? 0) - 50),
-      ratio: '',
-      target: '<= 1 ms',
-    })
-    lanes.push({
-      lane: '4 timing: TPOT p99 − 10 ms schedule (ms)',
-      minimal: '—',
-      bench: f2((b4.p99_tpot_ms ?? 0) - 10),
-      ratio: '',
-      target: '<= 1 ms',
-    })
+    for (const c of cases(stub.url)) {
+      const m = await minimal(c.url, c.minimal.mode, c.minimal.value, c.load.requests)
+      const b = await bench(c.url, c.load, dir)
+      raw[c.key] = { minimal: m, bench: c.rawBench ? c.rawBench(b) : b }
+      lanes.push(...c.lanes(m, b))
+    }
 
     // 256K-token prompts (about 1 MB of chat body) against 16-token ones, 4 in flight.
     const ln = Math.round(40 * Math.max(scale, 0.5))
@@ -282,51 +304,27 @@ async function main() {
     )
     const m5s = await minimal(fast, 'c', 4, ln)
     const m5 = await minimal(fast, 'c', 4, ln, bodyFile)
-    const b5s = await bench(
-      fast,
-      [
-        '--concurrency',
-        '4',
-        '--requests',
-        String(ln),
-        '--input-tokens',
-        '16',
-        '--output-tokens',
-        '4',
-      ],
-      dir,
-    )
+    const b5s = await bench(fast, { concurrency: 4, requests: ln, input: 16, output: 4 }, dir)
     const b5 = await bench(
       fast,
-      [
-        '--concurrency',
-        '4',
-        '--requests',
-        String(ln),
-        '--input-tokens',
-        '262144',
-        '--output-tokens',
-        '4',
-        '--timeout',
-        '60s',
-      ],
+      { concurrency: 4, requests: ln, input: 262144, output: 4, timeout: '60s' },
       dir,
     )
     raw.long = { minimalSmall: m5s, minimal: m5, benchSmall: b5s, bench: b5 }
-    lanes.push({
-      lane: '5 256K-token prompt: TTFT p50 (ms)',
-      minimal: f2(m5.ttft_p50),
-      bench: f2(b5.median_ttft_ms ?? 0),
-      ratio: f2((b5.median_ttft_ms ?? 0) / m5.ttft_p50),
-      target: 'no slowdown',
-    })
-    lanes.push({
-      lane: '5 256K-token prompt: added over a 16-token one (ms)',
-      minimal: f2(m5.ttft_p50 - m5s.ttft_p50),
-      bench: f2((b5.median_ttft_ms ?? 0) - (b5s.median_ttft_ms ?? 0)),
-      ratio: '',
-      target: 'reported',
-    })
+    lanes.push(
+      compared(
+        '5 256K-token prompt: TTFT p50 (ms)',
+        m5.ttft_p50,
+        b5.median_ttft_ms ?? 0,
+        'no slowdown',
+      ),
+      lane(
+        '5 256K-token prompt: added over a 16-token one (ms)',
+        m5.ttft_p50 - m5s.ttft_p50,
+        (b5.median_ttft_ms ?? 0) - (b5s.median_ttft_ms ?? 0),
+        'reported',
+      ),
+    )
   } finally {
     stub.child.kill()
     rmSync(dir, { recursive: true, force: true })

@@ -5,6 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { test } from 'node:test'
 import { parseConfig } from '../config/index.js'
 import { startProxyService } from '../server/index.js'
+import { benchTestOptions } from '../testing/bench-kit.js'
 import { loadCorpusAnalysis, runBench } from './index.js'
 
 // The monitoring cross-check against a known proxy: the real proxy service (src/server) in front
@@ -51,32 +52,20 @@ test('client, proxy and engine agree on the same requests', async (t) => {
   const engineMetrics = `${sim.url}/metrics`
   const loop = monitorEventLoopDelay({ resolution: 1 })
   loop.enable()
-  const run = await runBench({
-    target: {
-      baseUrl: service.proxyUrl,
-      endpoint: 'completions',
-      model: sim.model,
-      stream: true,
-      ignoreEos: true,
-      tokenIds: true,
-    },
-    load: {
-      arrivals: { kind: 'closed' },
-      maxConcurrency: 4,
-      requests: 40,
-      warmupRequests: 2,
-      timeoutMs: 30_000,
-      seed: 2,
-    },
-    prompts: {
-      input: { kind: 'uniform', min: 200, max: 2000 },
-      output: { kind: 'fixed', tokens: 32 },
-      sharedPrefixTokens: 128,
-    },
-    metricsUrls: [adminMetrics, engineMetrics],
-    sampleEveryMs: 250,
-    corpus,
-  })
+  const run = await runBench(
+    benchTestOptions(service.proxyUrl, {
+      target: { endpoint: 'completions', model: sim.model, tokenIds: true },
+      load: { maxConcurrency: 4, requests: 40, warmupRequests: 2, timeoutMs: 30_000, seed: 2 },
+      prompts: {
+        input: { kind: 'uniform', min: 200, max: 2000 },
+        output: { kind: 'fixed', tokens: 32 },
+        sharedPrefixTokens: 128,
+      },
+      metricsUrls: [adminMetrics, engineMetrics],
+      sampleEveryMs: 250,
+      corpus,
+    }),
+  )
   loop.disable()
   const slack = 5 + loop.percentile(99) / 1e6
   await service.settled()
@@ -113,33 +102,20 @@ test('client, proxy and engine agree on the same requests', async (t) => {
 
 test('the prefix-cache hit rate comes from the engine counters over the run', async (t) => {
   const sim = await startSimChild(t)
-  const run = await runBench({
-    target: {
-      baseUrl: sim.url,
-      endpoint: 'chat',
-      model: sim.model,
-      stream: true,
-      ignoreEos: true,
-      tokenIds: false,
-    },
-    load: {
-      arrivals: { kind: 'closed' },
-      maxConcurrency: 1,
-      requests: 5,
-      warmupRequests: 0,
-      timeoutMs: 30_000,
-      seed: 2,
-    },
-    // Every prompt is the shared prefix: the same 400 tokens, served from the cache after the first.
-    prompts: {
-      input: { kind: 'fixed', tokens: 400 },
-      output: { kind: 'fixed', tokens: 2 },
-      sharedPrefixTokens: 1000,
-    },
-    metricsUrls: [`${sim.url}/metrics`],
-    sampleEveryMs: 1000,
-    corpus: await loadCorpusAnalysis(),
-  })
+  const run = await runBench(
+    benchTestOptions(sim.url, {
+      target: { model: sim.model },
+      load: { requests: 5, timeoutMs: 30_000, seed: 2 },
+      // Every prompt is the shared prefix: the same 400 tokens, served from the cache after the first.
+      prompts: {
+        input: { kind: 'fixed', tokens: 400 },
+        output: { kind: 'fixed', tokens: 2 },
+        sharedPrefixTokens: 1000,
+      },
+      metricsUrls: [`${sim.url}/metrics`],
+      corpus: await loadCorpusAnalysis(),
+    }),
+  )
   assert.equal(run.summary.completed, 5)
   const rate = run.crossCheck?.sources[0]?.prefixHitRate ?? 0
   assert.ok(rate > 0.6 && rate < 1, `hit rate ${rate}`)

@@ -1,50 +1,31 @@
 import assert from 'node:assert/strict'
-import { before, test } from 'node:test'
-import { startScriptedEngine, startSimulator } from '../sim/index.js'
+import { test } from 'node:test'
 import {
-  type BenchEndpoint,
-  type BenchOptions,
-  benchJson,
-  type CorpusAnalysis,
-  loadCorpusAnalysis,
-  runBench,
-} from './index.js'
+  benchTestOptions,
+  corpusBeforeTests,
+  startTestEngine,
+  startTestSimulator,
+} from '../testing/bench-kit.js'
+import { type BenchEndpoint, type BenchOptions, benchJson, runBench } from './index.js'
 
 // Every request format, streamed and whole, read right: the scripted engine answers each the way
 // its engine does (OpenAI SSE with a usage chunk, TGI SSE `data:` without a space and a final
 // details event, vLLM's demo NDJSON with cumulative text, llama.cpp's final stop event), and the
 // simulator's TGI profile serves /generate_stream as TGI does.
 
-let corpus: CorpusAnalysis
-before(async () => {
-  corpus = await loadCorpusAnalysis()
-})
+const corpus = corpusBeforeTests()
 
 function options(url: string, endpoint: BenchEndpoint, stream: boolean): BenchOptions {
-  return {
-    target: { baseUrl: url, endpoint, model: 'm', stream, ignoreEos: true, tokenIds: false },
-    load: {
-      arrivals: { kind: 'closed' },
-      maxConcurrency: 2,
-      requests: 4,
-      warmupRequests: 0,
-      timeoutMs: 10_000,
-      seed: 1,
-    },
-    prompts: {
-      input: { kind: 'fixed', tokens: 64 },
-      output: { kind: 'fixed', tokens: 5 },
-      sharedPrefixTokens: 0,
-    },
-    metricsUrls: [],
-    sampleEveryMs: 1000,
-    corpus,
-  }
+  return benchTestOptions(url, {
+    target: { endpoint, stream },
+    load: { maxConcurrency: 2, requests: 4 },
+    prompts: { output: { kind: 'fixed', tokens: 5 } },
+    corpus: corpus(),
+  })
 }
 
 test('chat, completions, TGI, vLLM /generate and llama.cpp, streamed and not', async (t) => {
-  const engine = await startScriptedEngine({ firstTokenMs: 3, interTokenMs: 1, promptTokens: 64 })
-  t.after(() => engine.close())
+  const engine = await startTestEngine(t, { firstTokenMs: 3, interTokenMs: 1, promptTokens: 64 })
   const usage: Record<BenchEndpoint, boolean> = {
     chat: true,
     completions: true,
@@ -78,17 +59,7 @@ test('chat, completions, TGI, vLLM /generate and llama.cpp, streamed and not', a
 })
 
 test("the simulator's TGI serves bench's /generate_stream with TGI's input_length", async (t) => {
-  const sim = await startSimulator({
-    engine: 'tgi',
-    model: 'qwen3-4b-instruct-2507',
-    gpu: 'h200',
-    gpuMemoryUtilization: 0.9,
-    speed: 50,
-    host: '127.0.0.1',
-    port: 0,
-  })
-  t.after(() => sim.close())
-  await sim.warmTokenizer()
+  const sim = await startTestSimulator(t, { engine: 'tgi' })
   const run = await runBench(options(sim.url, 'tgi-generate', true))
   assert.equal(run.summary.completed, 4, JSON.stringify(run.records[0]))
   for (const r of run.records) {
@@ -98,8 +69,7 @@ test("the simulator's TGI serves bench's /generate_stream with TGI's input_lengt
 })
 
 test('the API key goes in the Authorization header and nowhere in the results', async (t) => {
-  const engine = await startScriptedEngine({ firstTokenMs: 1, interTokenMs: 1, promptTokens: 64 })
-  t.after(() => engine.close())
+  const engine = await startTestEngine(t, { firstTokenMs: 1, interTokenMs: 1, promptTokens: 64 })
   const o = options(engine.url, 'chat', true)
   o.target.apiKey = 'sk-test-secret-123'
   const run = await runBench(o)

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { before, test } from 'node:test'
-import { startScriptedEngine } from '../sim/index.js'
+import { type TestContext, test } from 'node:test'
+import { benchTestOptions, corpusBeforeTests, startTestEngine } from '../testing/bench-kit.js'
 import { closedPortUrl } from '../testing/index.js'
 import { createGapSampler } from './_shapes.js'
-import { type BenchOptions, type CorpusAnalysis, loadCorpusAnalysis, runBench } from './index.js'
+import { type BenchOptions, runBench } from './index.js'
 
 // Load shapes and failures: Poisson arrivals pass a Kolmogorov-Smirnov test against the
 // exponential distribution, gamma burstiness has the variance it should, every failure kind is
 // counted and kept in the denominators, and the error budget stops the run.
 
-let corpus: CorpusAnalysis
-before(async () => {
-  corpus = await loadCorpusAnalysis()
-})
+const corpus = corpusBeforeTests()
 
 /** KS statistic of `xs` against the CDF `F`. */
 function ks(xs: number[], F: (x: number) => number): number {
@@ -55,38 +52,16 @@ test('Poisson gaps are exponential (KS), gamma gaps have CV² = 1/burstiness, co
 })
 
 function options(url: string, load: Partial<BenchOptions['load']>): BenchOptions {
-  return {
-    target: {
-      baseUrl: url,
-      endpoint: 'completions',
-      model: 'm',
-      stream: true,
-      ignoreEos: true,
-      tokenIds: true,
-    },
-    load: {
-      arrivals: { kind: 'closed' },
-      maxConcurrency: 4,
-      requests: 20,
-      warmupRequests: 0,
-      timeoutMs: 5000,
-      seed: 1,
-      ...load,
-    },
-    prompts: {
-      input: { kind: 'fixed', tokens: 32 },
-      output: { kind: 'fixed', tokens: 4 },
-      sharedPrefixTokens: 0,
-    },
-    metricsUrls: [],
-    sampleEveryMs: 1000,
-    corpus,
-  }
+  return benchTestOptions(url, {
+    target: { endpoint: 'completions', tokenIds: true },
+    load: { maxConcurrency: 4, requests: 20, timeoutMs: 5000, ...load },
+    prompts: { input: { kind: 'fixed', tokens: 32 } },
+    corpus: corpus(),
+  })
 }
 
 test('an open loop sends on the Poisson schedule and counts latency from it', async (t) => {
-  const engine = await startScriptedEngine({ firstTokenMs: 2, interTokenMs: 1, promptTokens: 32 })
-  t.after(() => engine.close())
+  const engine = await startTestEngine(t, { firstTokenMs: 2, interTokenMs: 1, promptTokens: 32 })
   const loop = monitorEventLoopDelay({ resolution: 1 })
   loop.enable()
   const rate = 60
@@ -116,8 +91,7 @@ test('an open loop sends on the Poisson schedule and counts latency from it', as
 })
 
 test('a backlog behind --concurrency shows as client queue time and in the latencies', async (t) => {
-  const engine = await startScriptedEngine({ firstTokenMs: 30, interTokenMs: 1, promptTokens: 32 })
-  t.after(() => engine.close())
+  const engine = await startTestEngine(t, { firstTokenMs: 30, interTokenMs: 1, promptTokens: 32 })
   // 100 req/s into one slot of ~35 ms: the queue grows by ~2/3 of the run.
   const run = await runBench(
     options(engine.url, {
@@ -132,14 +106,18 @@ test('a backlog behind --concurrency shows as client queue time and in the laten
   assert.ok(s.e2el.max > s.clientQueue.max + 30, 'latency counts from the scheduled time')
 })
 
-test('HTTP errors, resets, timeouts and refused connections are counted, never dropped', async (t) => {
-  const engine = await startScriptedEngine({
+/** The scripted engine answering every request with HTTP `status`, until set otherwise. */
+function failingEngine(t: TestContext, status: number) {
+  return startTestEngine(t, {
     firstTokenMs: 2,
     interTokenMs: 1,
     promptTokens: 32,
-    failure: { kind: 'status', status: 503 },
+    failure: { kind: 'status', status },
   })
-  t.after(() => engine.close())
+}
+
+test('HTTP errors, resets, timeouts and refused connections are counted, never dropped', async (t) => {
+  const engine = await failingEngine(t, 503)
   let run = await runBench(options(engine.url, {}))
   assert.equal(run.summary.failed, 20)
   assert.deepEqual(run.summary.errorsByKind, { http_503: 20 })
@@ -164,13 +142,7 @@ test('HTTP errors, resets, timeouts and refused connections are counted, never d
 })
 
 test('the error budget stops issuing; a half-failing run keeps failures in goodput', async (t) => {
-  const engine = await startScriptedEngine({
-    firstTokenMs: 2,
-    interTokenMs: 1,
-    promptTokens: 32,
-    failure: { kind: 'status', status: 500 },
-  })
-  t.after(() => engine.close())
+  const engine = await failingEngine(t, 500)
   const run = await runBench(
     options(engine.url, { requests: 500, maxErrorRate: 0.2, maxConcurrency: 2 }),
   )

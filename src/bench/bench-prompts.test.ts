@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { before, test } from 'node:test'
-import { startSimulator } from '../sim/index.js'
+import { benchTestOptions, startTestSimulator } from '../testing/bench-kit.js'
 import { LLAMACPP_SKIP, llamaServerFiles, startLlamaServer } from '../testing/llamacpp.js'
 import { loadQwen3Tokenizer, type Qwen3Tokenizer } from '../tokens/index.js'
 import { analyzeCorpus, type CorpusAnalysis, createPromptBuilder, promptText } from './_prompts.js'
@@ -101,39 +101,16 @@ function options(
   model: string,
   tokenIds = false,
 ): BenchOptions {
-  return {
-    target: { baseUrl: url, endpoint, model, stream: true, ignoreEos: true, tokenIds },
-    load: {
-      arrivals: { kind: 'closed' },
-      maxConcurrency: 4,
-      requests: 8,
-      warmupRequests: 0,
-      timeoutMs: 60_000,
-      seed: 5,
-    },
-    prompts: {
-      input: { kind: 'uniform', min: 40, max: 1500 },
-      output: { kind: 'fixed', tokens: 4 },
-      sharedPrefixTokens: 16,
-    },
-    metricsUrls: [],
-    sampleEveryMs: 1000,
+  return benchTestOptions(url, {
+    target: { endpoint, model, tokenIds },
+    load: { maxConcurrency: 4, requests: 8, timeoutMs: 60_000, seed: 5 },
+    prompts: { input: { kind: 'uniform', min: 40, max: 1500 }, sharedPrefixTokens: 16 },
     tokenizer,
-  }
+  })
 }
 
 test('the simulator reports exactly the prompt tokens built, per request, on every endpoint', async (t) => {
-  const sim = await startSimulator({
-    engine: 'vllm',
-    model: 'qwen3-4b-instruct-2507',
-    gpu: 'h200',
-    gpuMemoryUtilization: 0.9,
-    speed: 50,
-    host: '127.0.0.1',
-    port: 0,
-  })
-  t.after(() => sim.close())
-  await sim.warmTokenizer()
+  const sim = await startTestSimulator(t)
   for (const [endpoint, ids] of [
     ['chat', false],
     ['completions', false],

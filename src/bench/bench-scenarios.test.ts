@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { isAppError } from '../shared/index.js'
-import { startScriptedEngine, startSimulator } from '../sim/index.js'
+import { benchTestOptions, startTestEngine, startTestSimulator } from '../testing/bench-kit.js'
 import {
   chatScenario,
   loadCorpusAnalysis,
@@ -14,16 +14,7 @@ import {
 // Presets sized from what the target says about itself, and the sweep's shape.
 
 test('long-context is sized to max_model_len and the KV cache, and says when it cannot reach "long"', async (t) => {
-  const sim = await startSimulator({
-    engine: 'vllm',
-    model: 'qwen3-4b-instruct-2507',
-    gpu: 'h200',
-    gpuMemoryUtilization: 0.9,
-    speed: 200,
-    host: '127.0.0.1',
-    port: 0,
-  })
-  t.after(() => sim.close())
+  const sim = await startTestSimulator(t, { speed: 200 }, { warmTokenizer: false })
   const facts = await readTargetFacts(sim.url)
   assert.equal(facts.maxModelLen, sim.maxModelLen)
   assert.equal(facts.kvCacheTokens, sim.kvTokenBudget)
@@ -34,28 +25,14 @@ test('long-context is sized to max_model_len and the KV cache, and says when it 
   assert.ok(s.concurrency * (input + 64) <= sim.kvTokenBudget, 'the cache holds them all at once')
   assert.ok(s.durationMs >= 7 * 60_000)
   // Two of them, for real: accepted, not refused, and counted long by the engine's usage.
-  const run = await runBench({
-    target: {
-      baseUrl: sim.url,
-      endpoint: 'completions',
-      model: sim.model,
-      stream: true,
-      ignoreEos: true,
-      tokenIds: true,
-    },
-    load: {
-      arrivals: { kind: 'closed' },
-      maxConcurrency: s.concurrency,
-      requests: 2,
-      warmupRequests: 0,
-      timeoutMs: 60_000,
-      seed: 1,
-    },
-    prompts: { input: s.input, output: s.output, sharedPrefixTokens: 0 },
-    metricsUrls: [],
-    sampleEveryMs: 1000,
-    corpus: await loadCorpusAnalysis(),
-  })
+  const run = await runBench(
+    benchTestOptions(sim.url, {
+      target: { endpoint: 'completions', model: sim.model, tokenIds: true },
+      load: { maxConcurrency: s.concurrency, requests: 2, timeoutMs: 60_000 },
+      prompts: { input: s.input, output: s.output },
+      corpus: await loadCorpusAnalysis(),
+    }),
+  )
   assert.equal(run.summary.completed, 2, JSON.stringify(run.records.map((r) => r.errorDetail)))
   assert.ok(run.records.every((r) => r.serverInputTokens === input))
 
@@ -76,35 +53,14 @@ test('long-context is sized to max_model_len and the KV cache, and says when it 
 
 test('a sweep runs synchronous, all-out, then rates in between, and finds where it saturates', async (t) => {
   // About 10 ms a request: all-out is several times the synchronous rate.
-  const engine = await startScriptedEngine({ firstTokenMs: 8, interTokenMs: 1, promptTokens: 16 })
-  t.after(() => engine.close())
+  const engine = await startTestEngine(t, { firstTokenMs: 8, interTokenMs: 1, promptTokens: 16 })
   const result = await runSweep(
-    {
-      target: {
-        baseUrl: engine.url,
-        endpoint: 'completions',
-        model: 'm',
-        stream: true,
-        ignoreEos: true,
-        tokenIds: true,
-      },
-      load: {
-        arrivals: { kind: 'closed' },
-        maxConcurrency: 8,
-        requests: 30,
-        warmupRequests: 1,
-        timeoutMs: 5000,
-        seed: 1,
-      },
-      prompts: {
-        input: { kind: 'fixed', tokens: 16 },
-        output: { kind: 'fixed', tokens: 3 },
-        sharedPrefixTokens: 0,
-      },
-      metricsUrls: [],
-      sampleEveryMs: 1000,
+    benchTestOptions(engine.url, {
+      target: { endpoint: 'completions', tokenIds: true },
+      load: { maxConcurrency: 8, requests: 30, warmupRequests: 1, timeoutMs: 5000 },
+      prompts: { input: { kind: 'fixed', tokens: 16 }, output: { kind: 'fixed', tokens: 3 } },
       corpus: await loadCorpusAnalysis(),
-    },
+    }),
     3,
   )
   const labels = result.runs.map((r) => r.label ?? '')

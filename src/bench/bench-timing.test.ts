@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
-import { before, test } from 'node:test'
-import { type RecordedRequest, type ScriptedEngine, startScriptedEngine } from '../sim/index.js'
+import { test } from 'node:test'
+import type { RecordedRequest, ScriptedEngine } from '../sim/index.js'
+import { benchTestOptions, corpusBeforeTests, startTestEngine } from '../testing/bench-kit.js'
 import { quantileSorted } from './_stats.js'
-import {
-  type BenchOptions,
-  type BenchRun,
-  type CorpusAnalysis,
-  loadCorpusAnalysis,
-  runBench,
-} from './index.js'
+import { type BenchOptions, type BenchRun, runBench } from './index.js'
 
 // The client's timing against the scripted engine's known schedule (headers and a chat stream's
 // role-only chunk at once, the first content firstTokenMs after arrival, then one token every
 // interTokenMs), both on this process's performance.now() clock: every chunk's measured arrival
 // against the moment the engine wrote it, and TTFT / TPOT / E2E against the engine's own.
 
-let corpus: CorpusAnalysis
-before(async () => {
-  corpus = await loadCorpusAnalysis()
-})
+const corpus = corpusBeforeTests()
 
 const p99 = (xs: number[]) => quantileSorted(Float64Array.from(xs).sort(), 0.99)
 
@@ -47,38 +39,15 @@ async function quietRun(engine: ScriptedEngine, o: BenchOptions) {
 }
 
 function options(url: string, over: Partial<BenchOptions['load']> = {}): BenchOptions {
-  return {
-    target: {
-      baseUrl: url,
-      endpoint: 'chat',
-      model: 'm',
-      stream: true,
-      ignoreEos: true,
-      tokenIds: false,
-    },
-    load: {
-      arrivals: { kind: 'closed' },
-      maxConcurrency: 1,
-      requests: 40,
-      warmupRequests: 10,
-      timeoutMs: 10_000,
-      seed: 7,
-      ...over,
-    },
-    prompts: {
-      input: { kind: 'fixed', tokens: 64 },
-      output: { kind: 'fixed', tokens: 8 },
-      sharedPrefixTokens: 0,
-    },
-    metricsUrls: [],
-    sampleEveryMs: 1000,
-    corpus,
-  }
+  return benchTestOptions(url, {
+    load: { requests: 40, warmupRequests: 10, seed: 7, ...over },
+    prompts: { output: { kind: 'fixed', tokens: 8 } },
+    corpus: corpus(),
+  })
 }
 
 test('TTFT, TPOT, ITL and E2E match the engine schedule within 1 ms at p99', async (t) => {
-  const engine = await startScriptedEngine({ firstTokenMs: 12, interTokenMs: 3, promptTokens: 64 })
-  t.after(() => engine.close())
+  const engine = await startTestEngine(t, { firstTokenMs: 12, interTokenMs: 3, promptTokens: 64 })
   // On a shared machine the process itself is sometimes descheduled; that noise (the event loop's
   // own delay over the run, as node measures it) is allowed on top of the 1 ms.
   const { run, served, limit, noisy } = await quietRun(engine, options(engine.url))
@@ -134,8 +103,7 @@ test('TTFT, TPOT, ITL and E2E match the engine schedule within 1 ms at p99', asy
 })
 
 test('under concurrency the distributions follow the engine, and TPOT = (E2E − TTFT)/(n − 1)', async (t) => {
-  const engine = await startScriptedEngine({ firstTokenMs: 20, interTokenMs: 4, promptTokens: 64 })
-  t.after(() => engine.close())
+  const engine = await startTestEngine(t, { firstTokenMs: 20, interTokenMs: 4, promptTokens: 64 })
   const { run, served, limit, noisy } = await quietRun(
     engine,
     options(engine.url, { maxConcurrency: 16, requests: 160 }),
