@@ -78,6 +78,8 @@ export interface RulesPlan {
   /** Where Prometheus reads that token from instead (prometheus.adminTokenFile). */
   adminTokenFile: string | undefined
   k8s: Config['k8s']
+  /** What the proxy pods in k8s/ meter with: the same classes and attribution as this config. */
+  meter: { contextClasses: Config['contextClasses']; attribution: Config['attribution'] }
 }
 
 export interface PlanOverrides {
@@ -158,6 +160,7 @@ export function planRules(config: Readonly<Config>, overrides: PlanOverrides = {
     adminToken: config.adminToken,
     adminTokenFile: config.prometheus.adminTokenFile,
     k8s: config.k8s,
+    meter: { contextClasses: config.contextClasses, attribution: config.attribution },
     thresholds: {
       gpuMemoryRatio: a.gpuMemoryHigh.ratio,
       kvCacheRatio: a.kvCacheHigh.ratio,

@@ -275,6 +275,28 @@ test('grafana and k8s: valid documents that use only recorded llm:* names', asyn
   ]
   const proxyConfig = parseConfig(parse(cm.data['inferwatch.yaml'] ?? '') as object)
   assert.equal(proxyConfig.gpu.enabled, false)
+  // ...and meters as this config says: the same context classes and attribution.
+  const tuned = renderRulesFiles(
+    planRules(
+      parseConfig({
+        contextClasses: { mediumFromTokens: 8192, longFromTokens: 65536 },
+        attribution: { header: 'X-App-Name', aliases: { 'key-1a2b3c4d': 'search' }, maxClients: 5 },
+      }),
+    ),
+  )
+  const tunedCm = parseAllDocuments(
+    tuned.find((f) => f.path === 'k8s/proxy.yaml')?.text ?? '',
+  )[0]?.toJS() as {
+    data: Record<string, string>
+  }
+  const pod = parseConfig(parse(tunedCm.data['inferwatch.yaml'] ?? '') as object)
+  assert.deepEqual(pod.contextClasses, { mediumFromTokens: 8192, longFromTokens: 65536 })
+  assert.deepEqual(pod.attribution, {
+    header: 'x-app-name',
+    aliases: { 'key-1a2b3c4d': 'search' },
+    maxClients: 5,
+  })
+  assert.equal(pod.gpu.enabled, false)
   const args = deploy.spec.template.spec.containers[0]?.args ?? []
   assert.equal(args[args.indexOf('--config') + 1], '/etc/inferwatch/inferwatch.yaml')
   // Per Service across replicas: the PrometheusRule aggregates by namespace and job, not pod.

@@ -160,12 +160,17 @@ export function renderK8sSecret(plan: RulesPlan): string | undefined {
   )
 }
 
-/** The proxy pods' inferwatch.yaml (ConfigMap `inferwatch`, mounted at /etc/inferwatch). */
-export const K8S_PROXY_CONFIG =
-  '# A proxy pod has no GPU: without this, the GPU collector exports\n' +
-  '# inferwatch_gpu_collector_up 0 and InferwatchTargetMissing fires for good. Watch the GPUs\n' +
-  '# where they are (dcgm-exporter, or `inferwatch gpu` on the GPU nodes).\n' +
-  'gpu:\n  enabled: false\n'
+/** The proxy pods' inferwatch.yaml (ConfigMap `inferwatch`, mounted at /etc/inferwatch): the
+ * context classes and attribution of this config, so pods meter as a local proxy would. */
+export function k8sProxyConfig(plan: RulesPlan): string {
+  const { contextClasses, attribution } = plan.meter
+  return (
+    '# A proxy pod has no GPU: without this, the GPU collector exports\n' +
+    '# inferwatch_gpu_collector_up 0 and InferwatchTargetMissing fires for good. Watch the GPUs\n' +
+    '# where they are (dcgm-exporter, or `inferwatch gpu` on the GPU nodes).\n' +
+    stringify({ gpu: { enabled: false }, contextClasses, attribution })
+  )
+}
 
 /** A proxy Deployment + Service per engine target, and the ConfigMap they mount. */
 export function renderK8sProxy(plan: RulesPlan): string {
@@ -181,7 +186,7 @@ export function renderK8sProxy(plan: RulesPlan): string {
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: meta('inferwatch', { ...K8S_LABELS }),
-        data: { 'inferwatch.yaml': K8S_PROXY_CONFIG },
+        data: { 'inferwatch.yaml': k8sProxyConfig(plan) },
       },
       ...proxies.flatMap((p) => buildProxyObjects(plan, p, meta)),
     ],
