@@ -78,7 +78,29 @@ function exchange(
 
 const agentFor = (maxSockets: number) => new Agent({ keepAlive: true, maxSockets })
 
-/** Lane 1: sequential small non-streamed chat requests, round-robin over the targets. */
+/**
+ * The targets' order in round `round`: a fresh permutation each round (seeded, so runs repeat).
+ * A fixed or merely rotated order measures one target always right after the same other, whose
+ * work after answering (a slow gateway's hundreds of µs of CPU) lands on the next one's time.
+ */
+export function roundOrder(round: number, count: number): number[] {
+  const order = Array.from({ length: count }, (_, k) => k)
+  // mulberry32 on the round number.
+  let seed = (round + 1) * 0x9e3779b9
+  const next = () => {
+    seed = (seed + 0x6d2b79f5) | 0
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
+  }
+  for (let a = count - 1; a > 0; a--) {
+    const b = Math.floor(next() * (a + 1))
+    ;[order[a], order[b]] = [order[b] as number, order[a] as number]
+  }
+  return order
+}
+
+/** Lane 1: sequential small non-streamed chat requests, each round in its own order. */
 export async function measureLatency(
   targets: readonly Target[],
   n: number,
@@ -88,9 +110,7 @@ export async function measureLatency(
   const urls = targets.map((t) => new URL(t.url))
   const out = new Map<string, number[]>(targets.map((t) => [t.name, []]))
   for (let i = 0; i < warmup + n; i++) {
-    // Rotate the order so no target always runs right after another.
-    for (let k = 0; k < targets.length; k++) {
-      const j = (i + k) % targets.length
+    for (const j of roundOrder(i, targets.length)) {
       const t = await exchange(
         urls[j] as URL,
         agents[j] as Agent,
@@ -149,7 +169,7 @@ export function largeChatBody(bytes: number): Buffer {
   )
 }
 
-/** Lane 4: time to first token of a large prompt, sequential, round-robin. */
+/** Lane 4: time to first token of a large prompt, sequential, each round in its own order. */
 export async function measureLargePrompt(
   targets: readonly Target[],
   n: number,
@@ -159,8 +179,7 @@ export async function measureLargePrompt(
   const urls = targets.map((t) => new URL(t.url))
   const out = new Map<string, number[]>(targets.map((t) => [t.name, []]))
   for (let i = 0; i < n + 1; i++) {
-    for (let k = 0; k < targets.length; k++) {
-      const j = (i + k) % targets.length
+    for (const j of roundOrder(i, targets.length)) {
       const t = await exchange(
         urls[j] as URL,
         agents[j] as Agent,

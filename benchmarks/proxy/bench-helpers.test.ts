@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { compareRuns, loadRun } from './_compare.js'
+import { roundOrder } from './_lanes.js'
 import { type Row, ratiosOf, renderTable } from './_report.js'
 import { percentile } from './_stats.js'
 import { parseWrkOutput } from './_wrk.js'
@@ -109,4 +110,20 @@ test('loadRun explains a file without per-lane figures', () => {
   assert.throws(() => loadRun(file), /no per-lane figures/)
   assert.throws(() => loadRun(join(dir, 'missing.json')), /cannot read it as JSON/)
   rmSync(dir, { recursive: true, force: true })
+})
+
+test('lane order: a permutation each round, repeatable, and no target always behind the same one', () => {
+  const rounds = Array.from({ length: 400 }, (_, i) => roundOrder(i, 5))
+  for (const r of rounds) assert.deepEqual([...r].sort(), [0, 1, 2, 3, 4])
+  assert.deepEqual(roundOrder(7, 5), roundOrder(7, 5))
+  // How often target 4 runs right after each other target: every predecessor shows up, none
+  // dominates (a rotated order would give one predecessor 80 % of the rounds).
+  const after = new Map<number, number>()
+  for (const r of rounds) {
+    const at = r.indexOf(4)
+    if (at > 0) after.set(r[at - 1] as number, (after.get(r[at - 1] as number) ?? 0) + 1)
+  }
+  assert.equal(after.size, 4)
+  const total = [...after.values()].reduce((a, b) => a + b, 0)
+  for (const [, n] of after) assert.ok(n / total > 0.15 && n / total < 0.35, `${n}/${total}`)
 })
