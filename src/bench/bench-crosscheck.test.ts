@@ -3,9 +3,8 @@ import { spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { test } from 'node:test'
-import { parseConfig } from '../config/index.js'
-import { startProxyService } from '../server/index.js'
 import { benchTestOptions } from '../testing/bench-kit.js'
+import { startTestProxyService } from '../testing/proxy-service.js'
 import { loadCorpusAnalysis, runBench } from './index.js'
 
 // The monitoring cross-check against a known proxy: the real proxy service (src/server) in front
@@ -38,15 +37,7 @@ console.log(JSON.stringify({ url: s.url, model: s.model }))`
 
 test('client, proxy and engine agree on the same requests', async (t) => {
   const sim = await startSimChild(t)
-  const service = await startProxyService(
-    parseConfig({
-      upstream: sim.url,
-      listen: '127.0.0.1:0',
-      admin: '127.0.0.1:0',
-      gpu: { enabled: false },
-    }),
-  )
-  t.after(() => service.close())
+  const service = await startTestProxyService(t, sim.url)
   const corpus = await loadCorpusAnalysis()
   const adminMetrics = `${service.adminUrl}/metrics`
   const engineMetrics = `${sim.url}/metrics`

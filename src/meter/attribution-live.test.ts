@@ -4,10 +4,9 @@
 // a bearer key's hash; the key itself appears nowhere: not in /metrics, not in the log.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { parseConfig } from '../config/index.js'
-import { startProxyService } from '../server/index.js'
 import { createLogger } from '../shared/index.js'
 import { promptOfTokens, startSimulator } from '../sim/index.js'
+import { startTestProxyService } from '../testing/proxy-service.js'
 import { bearerClientId } from './index.js'
 
 const MODEL = 'qwen3-4b-instruct-2507'
@@ -25,17 +24,9 @@ async function stack(t: { after(fn: () => Promise<void>): void }, attribution?: 
   })
   t.after(() => sim.close())
   const logs: string[] = []
-  const service = await startProxyService(
-    parseConfig({
-      upstream: sim.url,
-      listen: '127.0.0.1:0',
-      admin: '127.0.0.1:0',
-      gpu: { enabled: false },
-      ...(attribution ? { attribution } : {}),
-    }),
-    { logger: createLogger({ level: 'debug', write: (l) => logs.push(l) }) },
-  )
-  t.after(() => service.close())
+  const service = await startTestProxyService(t, sim.url, attribution ? { attribution } : {}, {
+    logger: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
+  })
   await service.refresh()
   const post = async (body: object, headers: Record<string, string> = {}) => {
     const res = await fetch(`${service.proxyUrl}/v1/chat/completions`, {

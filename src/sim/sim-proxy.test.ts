@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { parseConfig } from '../config/index.js'
-import { startProxyService } from '../server/index.js'
+import { startTestProxyService } from '../testing/proxy-service.js'
 import { readHistogram } from '../testing/registry-values.js'
 import { type SimEngine, startSimulator } from './index.js'
 
@@ -70,15 +69,7 @@ test('the proxy meters exactly the tokens each simulated engine reported', async
     })
     t.after(() => sim.close())
     await sim.warmTokenizer()
-    const service = await startProxyService(
-      parseConfig({
-        upstream: sim.url,
-        listen: '127.0.0.1:0',
-        admin: '127.0.0.1:0',
-        gpu: { enabled: false },
-      }),
-    )
-    t.after(() => service.close())
+    const service = await startTestProxyService(t, sim.url)
     await service.refresh()
     for (const [path, body] of CALLS[engine]) {
       const res = await fetch(`${service.proxyUrl}${path}`, {

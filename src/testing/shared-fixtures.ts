@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url'
 /** The repository root (dist/testing/ -> ../..). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
-/** ../shared beside the checkout, or undefined in a user's clone (tests then skip those cases). */
+/** The maintainers' fixture folder `shared/` beside the checkout (captured engine, GPU and
+ * Alertmanager data: README, Development), or undefined in a user's clone (tests then skip those
+ * cases). */
 export function sharedDir(): string | undefined {
   const dir = resolve(REPO_ROOT, '../shared')
   return existsSync(join(dir, 'fixtures')) ? dir : undefined
