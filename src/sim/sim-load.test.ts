@@ -58,7 +58,9 @@ function watch(sim: EngineSimulator, done: Promise<unknown>) {
 }
 
 test('KV fills: growing sequences are preempted and wait, usage stays <= 1, every request completes', async (t) => {
-  const sim = await startSimulator(BASE)
+  // Slower time, so all sixteen arrive within a few simulated steps even when a loaded machine
+  // spreads their sending over a tenth of a second.
+  const sim = await startSimulator({ ...BASE, speed: 20 })
   t.after(() => sim.close())
   assert.ok(sim.kvTokenBudget > 15_000 && sim.kvTokenBudget < 30_000, `${sim.kvTokenBudget}`)
   // 16 x (1000 + 1000) tokens at the end: half again what the cache holds.
