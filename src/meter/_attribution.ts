@@ -90,19 +90,25 @@ export interface ClientMetrics {
   tokens: FastCounter<'client' | 'gen_ai_token_type'>
 }
 
-export function registerClientMetrics(registry: Registry): ClientMetrics {
+export function registerClientMetrics(
+  registry: Registry,
+  /** Runs before either counter is read (the meter's queued hooks). */
+  beforeRead: () => void = () => {},
+): ClientMetrics {
   return {
     requests: new FastCounter(
       'inferwatch_client_requests_total',
       'LLM requests by client (attribution header, body user field or bearer-key hash; bounded), context class and error type.',
       ['client', 'context_class', 'error_type'],
       registry,
+      beforeRead,
     ),
     tokens: new FastCounter(
       'inferwatch_client_tokens_total',
       'Tokens of successful LLM requests by client: input (prompt) and output.',
       ['client', 'gen_ai_token_type'],
       registry,
+      beforeRead,
     ),
   }
 }

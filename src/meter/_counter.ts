@@ -19,6 +19,8 @@ export class FastCounter<T extends string> {
     readonly help: string,
     labelNames: readonly T[],
     registry: Registry,
+    /** Runs before every read (the meter's queued hooks land first). */
+    private readonly beforeRead: () => void = () => {},
   ) {
     this.series = new LabelTree(labelNames, (labels) => ({ labels: { ...labels }, value: 0 }))
     registry.registerMetric(this as never)
@@ -41,6 +43,7 @@ export class FastCounter<T extends string> {
     values: { labels: Record<string, string>; value: number }[]
     aggregator: string
   } {
+    this.beforeRead()
     return {
       name: this.name,
       help: this.help,

@@ -33,6 +33,8 @@ export class FastHistogram<T extends string> {
     labelNames: readonly T[],
     private readonly upperBounds: readonly number[],
     registry: Registry,
+    /** Runs before every read (the meter's queued hooks land first). */
+    private readonly beforeRead: () => void = () => {},
   ) {
     // The caller's object order is the rendered label order (as with prom-client).
     this.series = new LabelTree(labelNames, (labels) => ({
@@ -67,6 +69,7 @@ export class FastHistogram<T extends string> {
     values: ValueRecord[]
     aggregator: string
   } {
+    this.beforeRead()
     const bucket = `${this.name}_bucket`
     const values: ValueRecord[] = []
     for (const s of this.series.all) {

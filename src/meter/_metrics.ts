@@ -62,7 +62,12 @@ export interface MeterMetrics {
   inFlight: InFlight
 }
 
-export function registerMeterMetrics(registry: Registry, classes: ContextClasses): MeterMetrics {
+export function registerMeterMetrics(
+  registry: Registry,
+  classes: ContextClasses,
+  /** Runs before any of these metrics is read (the meter's queued hooks). */
+  beforeRead: () => void = () => {},
+): MeterMetrics {
   // model -> class -> count, in first-seen order (the order prom-client lists the series in).
   const counts = new Map<string, Map<string, number>>()
   const add = (model: string, cls: string, d: number) => {
@@ -80,6 +85,7 @@ export function registerMeterMetrics(registry: Registry, classes: ContextClasses
       [...BASE, 'error_type'],
       LATENCY_BUCKETS_SECONDS,
       registry,
+      beforeRead,
     ),
     ttft: new FastHistogram(
       'gen_ai_server_time_to_first_token_seconds',
@@ -87,6 +93,7 @@ export function registerMeterMetrics(registry: Registry, classes: ContextClasses
       BASE,
       LATENCY_BUCKETS_SECONDS,
       registry,
+      beforeRead,
     ),
     tpot: new FastHistogram(
       'gen_ai_server_time_per_output_token_seconds',
@@ -94,6 +101,7 @@ export function registerMeterMetrics(registry: Registry, classes: ContextClasses
       BASE,
       TPOT_BUCKETS_SECONDS,
       registry,
+      beforeRead,
     ),
     tokens: new FastHistogram(
       'gen_ai_client_token_usage',
@@ -101,6 +109,7 @@ export function registerMeterMetrics(registry: Registry, classes: ContextClasses
       [...BASE, 'gen_ai_token_type'],
       tokenBuckets(classes),
       registry,
+      beforeRead,
     ),
     inFlight: {
       inc: (model, cls) => add(model, cls, 1),
@@ -115,6 +124,7 @@ export function registerMeterMetrics(registry: Registry, classes: ContextClasses
     labelNames: ['gen_ai_request_model', 'context_class'],
     registers: [registry],
     collect() {
+      beforeRead()
       for (const [model, byClass] of counts)
         for (const [cls, n] of byClass)
           this.set({ gen_ai_request_model: model, context_class: cls }, n)

@@ -13,7 +13,7 @@ import {
   sse,
   WORDS,
 } from '../testing/meter-drive.js'
-import { labelSets, readHistogram } from '../testing/registry-values.js'
+import { gaugeValue, labelSets, readHistogram } from '../testing/registry-values.js'
 import { createTokenCounter } from '../tokens/index.js'
 
 const shared = createTokenCounter()
@@ -191,4 +191,42 @@ test('error_type: the proxy’s, or the engine status; no TTFT or tokens for fai
   assert.ok(
     meter.observe({ method: 'POST', url: '/v1/completions?x=1', headers: {}, startedAtMs: 0 }),
   )
+})
+
+test('hooks only queue: the exchange is worked out after the I/O, and any read of the metrics runs the queue first', async () => {
+  const { registry, meter } = newMeter()
+  const obs = meter.observe({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: {},
+    startedAtMs: 1000,
+  })
+  assert.ok(obs)
+  // Chunks are read later: the meter must keep what it was handed, not a copy made afterwards.
+  obs.requestChunk(Buffer.from(chatBody('Hi')))
+  obs.requestEnd()
+  obs.responseHead(200, { 'content-type': 'text/event-stream' }, 1001)
+  obs.responseChunk(Buffer.from(chat(' Hello')), 1040)
+  obs.responseChunk(
+    Buffer.from(sse({ choices: [], usage: { prompt_tokens: 9, completion_tokens: 1 } })),
+    1050,
+  )
+  obs.end({ errorType: '', atMs: 1050 })
+  // No settled(), no turn of the event loop: the scrape itself runs the queued hooks.
+  const ttft = await readHistogram(registry, 'gen_ai_server_time_to_first_token_seconds', {
+    ...base,
+    context_class: 'short',
+  })
+  assert.deepEqual([ttft.count, Number(ttft.sum.toFixed(9))], [1, 0.04])
+  // The in-flight gauge of an exchange still open is right at once too.
+  const open = meter.observe({
+    method: 'POST',
+    url: '/v1/completions',
+    headers: {},
+    startedAtMs: 0,
+  })
+  assert.ok(open)
+  assert.equal(await gaugeValue(registry, 'inferwatch_requests_in_flight', {}), 1)
+  open.end({ errorType: 'client_abort', atMs: 5 })
+  await meter.settled()
 })

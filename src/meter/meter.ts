@@ -2,7 +2,7 @@
 // It sits behind the seam in types.ts; the proxy calls observe() on each request's arrival.
 import { performance } from 'node:perf_hooks'
 import type { Registry } from 'prom-client'
-import { createLogger, type Logger } from '../shared/index.js'
+import { createAfterIo, createLogger, type Logger } from '../shared/index.js'
 import {
   createTokenCounter,
   dialectOfPath,
@@ -16,6 +16,7 @@ import {
 } from './_attribution.js'
 import { startExchange } from './_exchange.js'
 import { type ContextClasses, registerMeterMetrics } from './_metrics.js'
+import { type OpenExchange, QueuedObserver } from './_queued.js'
 import type { Meter, Provider } from './types.js'
 
 export interface MeterOptions {
@@ -55,8 +56,20 @@ export function boundModelLabel(raw: string | undefined, served: ReadonlySet<str
 export function createMeter(options: MeterOptions): MeterHandle {
   const logger = options.logger ?? createLogger()
   const classes = { ...options.contextClasses }
-  const metrics = registerMeterMetrics(options.registry, classes)
-  const clients = registerClientMetrics(options.registry)
+  let warnedHook = false
+  // The hooks queue; the exchanges are worked out after the turn's I/O (_queued.ts). Every read
+  // of the meter's metrics runs the queue first, so a scrape sees each hook already called.
+  const batch = createAfterIo((err, o) => {
+    if (o instanceof QueuedObserver) o.broken = true
+    if (warnedHook) return
+    warnedHook = true
+    logger.warn(
+      'meter: a hook threw; that request is no longer metered (further such errors are not logged)',
+      { err },
+    )
+  })
+  const metrics = registerMeterMetrics(options.registry, classes, batch.flush)
+  const clients = registerClientMetrics(options.registry, batch.flush)
   const namer = createClientNamer(options.attribution)
   const counter =
     options.tokenCounter ??
@@ -93,6 +106,16 @@ export function createMeter(options: MeterOptions): MeterHandle {
     maxBufferedBytes: options.maxBufferedBytes ?? 16 * 1024 * 1024,
   }
 
+  /** Every hook called so far worked out and every recording it started finished. */
+  async function settled(): Promise<void> {
+    batch.flush()
+    while (pending.size > 0) {
+      await Promise.allSettled([...pending])
+      batch.flush()
+    }
+  }
+  const open: OpenExchange = (o) => startExchange(ctx, o.start, o.path, o.dialect)
+
   return {
     observe(start) {
       if (start.method !== 'POST') return undefined
@@ -102,19 +125,18 @@ export function createMeter(options: MeterOptions): MeterHandle {
       // unmetered (README: Metrics).
       const dialect = dialectOfPath(path, hint())
       if (!dialect) return undefined
-      return startExchange(ctx, start, path, dialect)
+      return new QueuedObserver(batch, open, start, path, dialect)
     },
     setServedModels(models, p) {
       served = new Set(models)
       provider = p
     },
-    async settled() {
-      while (pending.size > 0) await Promise.allSettled([...pending])
-    },
+    settled,
     tokenCounter: counter,
     async close() {
+      batch.flush()
       if (ownsCounter) await counter.close()
-      while (pending.size > 0) await Promise.allSettled([...pending])
+      await settled()
     },
   }
 }

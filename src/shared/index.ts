@@ -1,3 +1,4 @@
+export { type AfterIo, createAfterIo } from './after-io.js'
 export { AppError, ERROR_CODES, type ErrorCode, exitCodeFor, isAppError } from './errors.js'
 export { formatHostPort, type HostPort } from './host-port.js'
 export { closeHttpServer, type Listening, type ListenSpec, listenHttp } from './listen.js'

@@ -1,0 +1,59 @@
+// Work that must not sit between a byte arriving and its being forwarded (metering, recording):
+// queued, then run in one batch once the event loop has done this turn's I/O — setImmediate
+// callbacks run after the poll phase, so the writes the I/O callbacks made are on the wire by then
+// (https://nodejs.org/en/learn/asynchronous-work/event-loop-timers-and-nexttick). One batch per
+// turn also keeps that code and its data hot instead of interleaving it with the http stack's.
+
+/** A queued call: `fn(a, b, c)`, no closure allocated per call. */
+type Task<A, B, C> = (a: A, b: B, c: C) => void
+
+export interface AfterIo {
+  /** Runs `fn(a, b, c)` after this turn's I/O, in queue order. A task that throws is reported to
+   * the `onError` given at creation with its first argument; the batch goes on. */
+  queue<A, B, C>(fn: Task<A, B, C>, a: A, b: B, c: C): void
+  /** Runs everything queued now (a scrape, settled(), close): readers see every queued call. */
+  flush(): void
+}
+
+export function createAfterIo(onError: (err: unknown, first: unknown) => void): AfterIo {
+  // Flat [fn, a, b, c, fn, a, b, c, ...]: one array, reused.
+  const tasks: unknown[] = []
+  let next = 0
+  let scheduled = false
+  let running = false
+  const run = () => {
+    // A task that reads a metric flushes: the batch in progress is not started again.
+    if (running) return
+    running = true
+    // Tasks queued while running (a task's own follow-up) run in this batch too.
+    while (next < tasks.length) {
+      const fn = tasks[next] as Task<unknown, unknown, unknown>
+      const a = tasks[next + 1]
+      const b = tasks[next + 2]
+      const c = tasks[next + 3]
+      next += 4
+      try {
+        fn(a, b, c)
+      } catch (err) {
+        onError(err, a)
+      }
+    }
+    tasks.length = 0
+    next = 0
+    running = false
+  }
+  const onImmediate = () => {
+    scheduled = false
+    run()
+  }
+  return {
+    queue(fn, a, b, c) {
+      tasks.push(fn, a, b, c)
+      if (!scheduled) {
+        scheduled = true
+        setImmediate(onImmediate)
+      }
+    },
+    flush: run,
+  }
+}
