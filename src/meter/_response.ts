@@ -35,6 +35,14 @@ function usageAtEnd(tail: Buffer): unknown {
   return m?.[1] === undefined ? undefined : { usage: parseJson(Buffer.from(m[1], 'latin1')) }
 }
 
+/** The last `n` bytes of a body kept in parts (a view when the last part holds them). */
+function lastBytes(parts: readonly Buffer[], n: number): Buffer {
+  const last = parts[parts.length - 1] as Buffer
+  if (last.length >= n || parts.length === 1) return last.subarray(Math.max(0, last.length - n))
+  const joined = Buffer.concat(parts.slice(-Math.min(parts.length, 1 + Math.ceil(n / 64))))
+  return joined.subarray(Math.max(0, joined.length - n))
+}
+
 function headerCount(h: IncomingHttpHeaders, name: string): number | undefined {
   const v = h[name]
   return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined
@@ -110,7 +118,17 @@ export class ResponseReader {
     this.chunkAtMs = atMs
     this.lines?.end()
     if (this.mode === 'whole' && this.wholeParts.length > 0) {
-      this.apply(readResponseObject(parseJson(Buffer.concat(this.wholeParts))), atMs)
+      // An OpenAI body names its usage after the choices (the API reference's order, kept by
+      // vLLM, SGLang, TGI's and llama.cpp's OpenAI routes): when that gives both counts, the text
+      // is never needed (it is counted only when the engine reports none), so the body is not
+      // parsed. Anything else — no usage, a count missing, usage not an object — is parsed whole.
+      const fromTail = readResponseObject(usageAtEnd(lastBytes(this.wholeParts, USAGE_TAIL_BYTES)))
+      this.apply(
+        fromTail.promptTokens !== undefined && fromTail.outputTokens !== undefined
+          ? fromTail
+          : readResponseObject(parseJson(Buffer.concat(this.wholeParts))),
+        atMs,
+      )
       this.wholeParts = []
     }
     if (this.tail) {

@@ -234,3 +234,54 @@ test('/v1/embeddings without usage: every input of a batch counted on its own an
   assert.equal(failed.count, 1)
   assert.equal((await tokens(registry, 'input')).count, 0)
 })
+
+test('a whole chat body: counts from the usage at its end (cut anywhere); a usage without both counts falls back to the text', async () => {
+  const reply = (usage: object, content = 'Hello there, "usage" is just a word here', more = {}) =>
+    JSON.stringify({
+      id: 'chatcmpl-1',
+      object: 'chat.completion',
+      model: MODEL,
+      choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+      usage,
+      // vLLM and llama.cpp put more keys after usage.
+      prompt_logprobs: null,
+      ...more,
+    })
+  const labels = { gen_ai_operation_name: 'chat', gen_ai_request_model: MODEL }
+  const request = JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'Hi' }] })
+  for (const size of [1, 5, 64, 100_000]) {
+    const { registry, meter } = newMeter('vllm')
+    await drive(meter, {
+      body: request,
+      contentType: 'application/json',
+      chunks: chunked(
+        reply({
+          prompt_tokens: 11,
+          total_tokens: 18,
+          completion_tokens: 7,
+          prompt_tokens_details: null,
+        }),
+        size,
+        1020,
+      ),
+      endAtMs: 1030,
+    })
+    const input = await tokens(registry, 'input', labels)
+    const output = await tokens(registry, 'output', labels)
+    assert.deepEqual([input.sum, output.sum], [11, 7], `chunks of ${size}`)
+  }
+  // Only the prompt count: the output is the message text, counted with the tokenizer.
+  const text = 'Hello there, "usage" is just a word here'
+  const expected = (await counter.countText(text)) ?? Number.NaN
+  const { registry, meter } = newMeter('vllm')
+  await drive(meter, {
+    body: request,
+    contentType: 'application/json',
+    chunks: [[1020, Buffer.from(reply({ prompt_tokens: 11 }, text))]],
+    endAtMs: 1030,
+  })
+  assert.deepEqual(
+    [(await tokens(registry, 'input', labels)).sum, (await tokens(registry, 'output', labels)).sum],
+    [11, expected],
+  )
+})
