@@ -1,8 +1,9 @@
-// A counter for the meter's hot path, like _histogram.ts (series found through _label-tree.ts). It
-// registers with a prom-client Registry and renders exactly as prom-client's Counter does.
+// A counter for the meter's hot path, like src/shared/fast-histogram.ts (series found through its
+// label tree). It registers with a prom-client Registry and renders exactly as prom-client's
+// Counter does.
 import type { Registry } from 'prom-client'
 
-import { LabelTree } from './_label-tree.js'
+import { LabelTree } from '../shared/index.js'
 
 interface Series {
   labels: Record<string, string>

@@ -4,7 +4,7 @@
 // gen_ai.server.request.duration -> gen_ai_server_request_duration_seconds,
 // gen_ai.client.token.usage -> gen_ai_client_token_usage).
 import { Gauge, type Registry } from 'prom-client'
-import { FastHistogram } from './_histogram.js'
+import { FastHistogram } from '../shared/index.js'
 
 /** Durations and TTFT: 1 ms up to 20 min — resolves 5 ms TTFTs and 10-minute long-context
  * requests (README: Metrics), and has the common SLO points (0.5, 1, 2, 2.5, 5 s) as boundaries. */

@@ -2,10 +2,10 @@ import { createServer, request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { Histogram, type Registry } from 'prom-client'
+import type { Registry } from 'prom-client'
 import type { HttpUrl } from '../config/index.js'
 import type { Meter } from '../meter/types.js'
-import { createAfterIo, createLogger, type Logger, listenHttp, redactUrl } from '../shared/index.js'
+import { createLogger, FastHistogram, type Logger, listenHttp, redactUrl } from '../shared/index.js'
 import { createUpstreamPool } from './_agent.js'
 import { type ExchangeContext, forwardExchange } from './_exchange.js'
 
@@ -62,18 +62,17 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const now = options.now ?? (() => performance.now())
   // Only free sockets are closed when idle: long generations are never cut.
   const pool = createUpstreamPool({ https, idleMs: options.upstreamIdleTimeoutMs ?? 60_000, now })
-  // Observed after the turn's I/O, not between a read and the next write (src/shared/after-io.ts);
-  // a scrape runs what is queued first.
-  const later = createAfterIo((err) => logger.warn('overhead histogram: observe failed', { err }))
+  // One series, no labels: observing it is a bucket search and two additions (no label hashing).
   const histogram = options.registry
-    ? new Histogram({
-        name: 'inferwatch_proxy_overhead_seconds',
-        help: 'Time spent in the proxy per request, upstream wait excluded (arrival to upstream dispatch, plus response head to first chunk written).',
-        buckets: OVERHEAD_BUCKETS_SECONDS,
-        registers: [options.registry],
-        collect: later.flush,
-      })
+    ? new FastHistogram(
+        'inferwatch_proxy_overhead_seconds',
+        'Time spent in the proxy per request, upstream wait excluded (arrival to upstream dispatch, plus response head to first chunk written).',
+        [],
+        OVERHEAD_BUCKETS_SECONDS,
+        options.registry,
+      )
     : undefined
+  histogram?.init({})
 
   let inFlight = 0
   let drained: (() => void) | undefined
@@ -94,9 +93,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
     now,
     upstreamTimeoutMs: options.upstreamTimeoutMs ?? 600_000,
     maxBodyBytes: options.maxBodyBytes ?? 16 * 1024 * 1024,
-    observeOverheadSeconds: histogram
-      ? (s) => later.queue(observeOverhead, histogram, s, undefined)
-      : () => {},
+    observeOverheadSeconds: histogram ? (s) => histogram.observe({}, s) : () => {},
     onDone: () => {
       inFlight -= 1
       if (inFlight === 0) drained?.()
@@ -164,8 +161,4 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
       return closing
     },
   }
-}
-
-function observeOverhead(histogram: Histogram, seconds: number): void {
-  histogram.observe(seconds)
 }

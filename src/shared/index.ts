@@ -1,6 +1,8 @@
 export { type AfterIo, createAfterIo } from './after-io.js'
 export { AppError, ERROR_CODES, type ErrorCode, exitCodeFor, isAppError } from './errors.js'
+export { FastHistogram } from './fast-histogram.js'
 export { formatHostPort, type HostPort } from './host-port.js'
+export { LabelTree } from './label-tree.js'
 export { closeHttpServer, type Listening, type ListenSpec, listenHttp } from './listen.js'
 export { createLogger, type LogFields, type Logger, type LogLevel } from './log.js'
 export { redactSecrets, redactUrl } from './redact.js'

@@ -1,10 +1,11 @@
-// A histogram for the meter's hot path. prom-client's observe() validates and hashes the label
-// object on every call (1.6-6 µs, three or more per request); here a series is found by walking
-// one Map per label value (bounded values, see meter.ts) and then costs a bucket search and two
-// additions. It registers with a prom-client Registry and renders exactly as prom-client's
-// Histogram does (same value records, so the text format and getMetricsAsJSON are unchanged).
+// A histogram for hot paths (the meter's per-request metrics, the proxy's overhead). prom-client's
+// observe() validates and hashes the label object on every call (1.6-6 µs, three or more per
+// request); here a series is found by walking one Map per label value (label-tree.ts) and then
+// costs a bucket search and two additions. It registers with a prom-client Registry and renders
+// exactly as prom-client's Histogram does (same value records, so the text format and
+// getMetricsAsJSON are unchanged).
 import type { Registry } from 'prom-client'
-import { LabelTree } from './_label-tree.js'
+import { LabelTree } from './label-tree.js'
 
 interface Series {
   labels: Record<string, string>
@@ -33,7 +34,7 @@ export class FastHistogram<T extends string> {
     labelNames: readonly T[],
     private readonly upperBounds: readonly number[],
     registry: Registry,
-    /** Runs before every read (the meter's queued hooks land first). */
+    /** Runs before every read (queued observations land first: after-io.ts). */
     private readonly beforeRead: () => void = () => {},
   ) {
     // The caller's object order is the rendered label order (as with prom-client).
@@ -55,6 +56,12 @@ export class FastHistogram<T extends string> {
     s.counts[b] = (s.counts[b] as number) + 1
     s.sum += value
     s.count += 1
+  }
+
+  /** Shows a series at zero before its first observation (prom-client does so for a histogram
+   * without labels). */
+  init(labels: Readonly<Record<T, string>>): void {
+    this.series.get(labels)
   }
 
   reset(): void {

@@ -1,7 +1,7 @@
-// Series lookup for the meter's hot-path metrics (_histogram.ts, _counter.ts): a series is found by
-// walking one Map per label value (values are bounded, see meter.ts) instead of prom-client's
-// validate-and-hash of the label object on every call. Series are kept in first-seen order, as
-// prom-client lists them.
+// Series lookup for hot-path metrics (fast-histogram.ts, the meter's counter): a series is found by
+// walking one Map per label value instead of prom-client's validate-and-hash of the label object on
+// every call. Callers keep the values bounded (src/meter/meter.ts). Series are kept in first-seen
+// order, as prom-client lists them.
 
 type Node<S> = Map<string, Node<S> | S>
 
