@@ -12,7 +12,8 @@ export type OpenExchange = (o: QueuedObserver) => ExchangeObserver
 export class QueuedObserver implements ExchangeObserver {
   /** Set by the first task; undefined until then or when the meter declined the exchange. */
   inner: ExchangeObserver | undefined
-  /** A hook threw: the rest of this exchange is not metered (as the proxy's own guard does). */
+  /** A hook threw: its later chunks are not read; its end is still recorded with what is known
+   * (the exchange is counted, and the in-flight gauge comes down). */
   broken = false
 
   constructor(
@@ -67,5 +68,5 @@ function responseChunkTask(o: QueuedObserver, chunk: Buffer, atMs: number): void
   if (!o.broken) o.inner?.responseChunk(chunk, atMs)
 }
 function endTask(o: QueuedObserver, outcome: ExchangeOutcome): void {
-  if (!o.broken) o.inner?.end(outcome)
+  o.inner?.end(outcome)
 }

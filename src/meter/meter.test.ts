@@ -230,3 +230,48 @@ test('hooks only queue: the exchange is worked out after the I/O, and any read o
   open.end({ errorType: 'client_abort', atMs: 5 })
   await meter.settled()
 })
+
+test('a hook that throws: the rest of that exchange is not read, but it is still counted and leaves the in-flight gauge', async () => {
+  const { registry, meter } = newMeter()
+  const obs = meter.observe({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: {},
+    startedAtMs: 1000,
+  })
+  assert.ok(obs)
+  obs.requestChunk(Buffer.from(chatBody('Hi')))
+  obs.requestEnd()
+  // Headers whose reading throws (a stand-in for any bug in reading a response).
+  const hostile = Object.defineProperty({}, 'content-type', {
+    enumerable: true,
+    get() {
+      throw new Error('unreadable header')
+    },
+  })
+  obs.responseHead(200, hostile, 1001)
+  obs.responseChunk(Buffer.from(chat(' Hello')), 1040)
+  obs.end({ errorType: '', atMs: 1050 })
+  await meter.settled()
+  assert.equal(await gaugeValue(registry, 'inferwatch_requests_in_flight', {}), 0)
+  const duration = await readHistogram(registry, 'gen_ai_server_request_duration_seconds', {
+    ...base,
+    error_type: '',
+  })
+  assert.equal(duration.count, 1)
+  // The chunk after the throw was not read: no time to first token from it.
+  assert.equal(
+    (await readHistogram(registry, 'gen_ai_server_time_to_first_token_seconds')).count,
+    0,
+  )
+  // The next exchange is metered as usual.
+  await drive(meter, {
+    body: chatBody('Hi'),
+    chunks: [[1030, chat(' Hello')]],
+    endAtMs: 1040,
+  })
+  assert.equal(
+    (await readHistogram(registry, 'gen_ai_server_time_to_first_token_seconds')).count,
+    1,
+  )
+})

@@ -64,7 +64,7 @@ export function createMeter(options: MeterOptions): MeterHandle {
     if (warnedHook) return
     warnedHook = true
     logger.warn(
-      'meter: a hook threw; that request is no longer metered (further such errors are not logged)',
+      'meter: a hook threw; the rest of that request is not read, its end is still recorded (further such errors are not logged)',
       { err },
     )
   })
