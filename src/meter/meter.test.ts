@@ -9,6 +9,7 @@ import {
   drive,
   MODEL,
   newMeter as newMeterWith,
+  openChat,
   ROLE,
   sse,
   WORDS,
@@ -195,16 +196,8 @@ test('error_type: the proxy’s, or the engine status; no TTFT or tokens for fai
 
 test('hooks only queue: the exchange is worked out after the I/O, and any read of the metrics runs the queue first', async () => {
   const { registry, meter } = newMeter()
-  const obs = meter.observe({
-    method: 'POST',
-    url: '/v1/chat/completions',
-    headers: {},
-    startedAtMs: 1000,
-  })
-  assert.ok(obs)
   // Chunks are read later: the meter must keep what it was handed, not a copy made afterwards.
-  obs.requestChunk(Buffer.from(chatBody('Hi')))
-  obs.requestEnd()
+  const obs = openChat(meter, chatBody('Hi'))
   obs.responseHead(200, { 'content-type': 'text/event-stream' }, 1001)
   obs.responseChunk(Buffer.from(chat(' Hello')), 1040)
   obs.responseChunk(
@@ -233,15 +226,7 @@ test('hooks only queue: the exchange is worked out after the I/O, and any read o
 
 test('a hook that throws: the rest of that exchange is not read, but it is still counted and leaves the in-flight gauge', async () => {
   const { registry, meter } = newMeter()
-  const obs = meter.observe({
-    method: 'POST',
-    url: '/v1/chat/completions',
-    headers: {},
-    startedAtMs: 1000,
-  })
-  assert.ok(obs)
-  obs.requestChunk(Buffer.from(chatBody('Hi')))
-  obs.requestEnd()
+  const obs = openChat(meter, chatBody('Hi'))
   // Headers whose reading throws (a stand-in for any bug in reading a response).
   const hostile = Object.defineProperty({}, 'content-type', {
     enumerable: true,

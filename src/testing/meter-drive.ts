@@ -5,6 +5,7 @@ import {
   type AttributionOptions,
   createMeter,
   type ErrorType,
+  type ExchangeObserver,
   type MeterHandle,
 } from '../meter/index.js'
 import type { TokenCounter } from '../tokens/index.js'
@@ -38,6 +39,21 @@ export interface Drive {
   chunks: [atMs: number, data: string | Buffer][]
   endAtMs: number
   errorType?: ErrorType
+}
+
+/** Opens one chat exchange (arrival at t=1000) and sends its request body: the hooks after that
+ * are the test's. */
+export function openChat(meter: MeterHandle, body: string): ExchangeObserver {
+  const obs = meter.observe({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: {},
+    startedAtMs: 1000,
+  })
+  assert.ok(obs)
+  obs.requestChunk(Buffer.from(body))
+  obs.requestEnd()
+  return obs
 }
 
 /** One exchange through the observer hooks; arrival at t=1000. */
