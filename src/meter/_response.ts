@@ -35,7 +35,9 @@ function usageAtEnd(tail: Buffer): unknown {
   return m?.[1] === undefined ? undefined : { usage: parseJson(Buffer.from(m[1], 'latin1')) }
 }
 
-/** The last `n` bytes of a body kept in parts (a view when the last part holds them). */
+/** The last `n` bytes of a body kept in parts (a view when the last part holds them). Only the
+ * last few parts are joined: when they hold fewer than `n` bytes the usage may be cut, and the
+ * caller then parses the body whole. */
 function lastBytes(parts: readonly Buffer[], n: number): Buffer {
   const last = parts[parts.length - 1] as Buffer
   if (last.length >= n || parts.length === 1) return last.subarray(Math.max(0, last.length - n))

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { after, test } from 'node:test'
-import { chat, chatBody, drive, newMeter, ROLE, sse } from '../testing/meter-drive.js'
+import { chat, chatBody, drive, newMeter, openChat, ROLE, sse } from '../testing/meter-drive.js'
 import { gaugeValue, labelSets } from '../testing/registry-values.js'
 import { createTokenCounter } from '../tokens/index.js'
 import { bearerClientId, createClientNamer } from './_attribution.js'
@@ -138,15 +138,7 @@ test('naming a client costs microseconds (bearer hash included) and happens only
 
   // Through the seam: after every request and response chunk but before end(), no client series.
   const { registry, meter } = newMeter(shared)
-  const obs = meter.observe({
-    method: 'POST',
-    url: '/v1/chat/completions',
-    headers: {},
-    startedAtMs: 1000,
-  })
-  assert.ok(obs)
-  obs.requestChunk(Buffer.from(chatBody('Hi', { user: 'late' })))
-  obs.requestEnd()
+  const obs = openChat(meter, chatBody('Hi', { user: 'late' }))
   obs.responseHead(200, { 'content-type': 'text/event-stream' }, 1001)
   for (const [at, data] of streamed()) obs.responseChunk(Buffer.from(data), at)
   assert.deepEqual(await labelSets(registry, 'inferwatch_client_requests_total'), [])

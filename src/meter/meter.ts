@@ -134,6 +134,7 @@ export function createMeter(options: MeterOptions): MeterHandle {
     settled,
     tokenCounter: counter,
     async close() {
+      // Queued hooks first: a prompt they hand to the token counter is counted before it closes.
       batch.flush()
       if (ownsCounter) await counter.close()
       await settled()
