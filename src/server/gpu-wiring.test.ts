@@ -35,7 +35,8 @@ test('the proxy service exports hw_gpu_* and GPU processes from the configured n
 
   let text = ''
   // Up to 15 s: on a loaded machine the first nvidia-smi run (a spawned script) can take seconds.
-  for (let i = 0; i < 300 && !/inferwatch_gpu_collector_up 1/.test(text); i++) {
+  // The sample line, anchored: the metric's HELP text also reads "inferwatch_gpu_collector_up 1".
+  for (let i = 0; i < 300 && !/^inferwatch_gpu_collector_up 1$/m.test(text); i++) {
     if (i) await new Promise((r) => setTimeout(r, 50))
     text = await (await fetch(`${service.adminUrl}/metrics`)).text()
   }
