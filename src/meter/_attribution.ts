@@ -52,16 +52,16 @@ function rawClient(
   const u = user?.trim()
   if (u) return u
   const auth = firstValue(headers.authorization)
-  const m = auth === undefined ? null : BEARER.exec(auth)
-  const token = m?.[1]
-  if (!token) return undefined
-  let id = hashes.get(token)
+  if (auth === undefined) return undefined
+  // Keyed by the whole header: a client's repeat costs one lookup, no regex and no hash.
+  let id = hashes.get(auth)
   if (id === undefined) {
+    const token = BEARER.exec(auth)?.[1]
+    id = token ? bearerClientId(token) : ''
     if (hashes.size >= HASH_CACHE_ENTRIES) hashes.clear()
-    id = bearerClientId(token)
-    hashes.set(token, id)
+    hashes.set(auth, id)
   }
-  return id
+  return id === '' ? undefined : id
 }
 
 export function createClientNamer(options: AttributionOptions = {}): ClientNamer {

@@ -2,6 +2,8 @@
 // follows the response as it streams (SSE or NDJSON, byte-split anywhere) and, at the end, records
 // the contract metrics. Hooks never throw into the proxy and never wait: token counts resolve later
 // and the final recording waits for them (bounded by the counter's timeout).
+
+import type { IncomingHttpHeaders } from 'node:http'
 import {
   analyzePromptBytes,
   type Dialect,
@@ -11,7 +13,7 @@ import {
 } from '../tokens/index.js'
 import { type ClientMetrics, recordClient } from './_attribution.js'
 import type { ResponseShape } from './_events.js'
-import type { ContextClasses, MeterMetrics } from './_metrics.js'
+import type { ContextClasses, InFlightCell, MeterMetrics } from './_metrics.js'
 import { type BaseLabels, recordDuration, recordSuccess } from './_record.js'
 import { ResponseReader } from './_response.js'
 import type {
@@ -90,40 +92,107 @@ const SHAPE_DIALECT: Partial<Record<ResponseShape, Dialect>> = {
   'vllm-demo': 'vllm-generate',
 }
 
-export function startExchange(
-  ctx: ExchangeContext,
-  start: ExchangeStart,
-  path: string,
-  routeDialect: Dialect,
-): ExchangeObserver {
-  const { metrics, classes, counter } = ctx
-  let reqParts: Buffer[] = []
-  let reqBytes = 0
-  let reqOverflow = false
-  let analysis: Analysis | undefined
-  let analysisDone: Promise<void> | undefined
+/** One exchange's state; its methods run in the meter's after-I/O batch (_queued.ts). A class, not
+ * closures: an exchange allocates one object and its response reader, not a dozen functions. */
+export class Exchange implements ExchangeObserver {
+  private reqParts: Buffer[] = []
+  private reqBytes = 0
+  private reqOverflow = false
+  private analysis: Analysis | undefined
+  private analysisDone: Promise<void> | undefined
   /** A token count or worker parse is outstanding: the final recording waits for it. */
-  let analysisPending = false
-  let labels = { gen_ai_request_model: 'unknown', context_class: 'unknown' as ContextClass }
-  let ended = false
-  metrics.inFlight.inc(labels.gen_ai_request_model, labels.context_class)
+  private analysisPending = false
+  private model = 'unknown'
+  private cls: ContextClass = 'unknown'
+  /** This exchange's count in inferwatch_requests_in_flight (model, class). */
+  private cell: InFlightCell
+  private ended = false
+  /** Embeddings: input tokens only; no output, no TTFT or TPOT. */
+  private readonly embeddings: boolean
+  private readonly response: ResponseReader
 
-  // Embeddings: input tokens only; no output, no TTFT or TPOT.
-  const embeddings = routeDialect === 'openai-embeddings'
-  const response = new ResponseReader(ctx.maxBufferedBytes, embeddings)
-
-  const relabel = (model: string, cls: ContextClass) => {
-    if (ended || (model === labels.gen_ai_request_model && cls === labels.context_class)) return
-    metrics.inFlight.dec(labels.gen_ai_request_model, labels.context_class)
-    labels = { gen_ai_request_model: model, context_class: cls }
-    metrics.inFlight.inc(model, cls)
+  constructor(
+    private readonly ctx: ExchangeContext,
+    private readonly start: ExchangeStart,
+    private readonly path: string,
+    private readonly routeDialect: Dialect,
+  ) {
+    this.cell = ctx.metrics.inFlight.cell(this.model, this.cls)
+    this.cell.n++
+    this.embeddings = routeDialect === 'openai-embeddings'
+    this.response = new ResponseReader(ctx.maxBufferedBytes, this.embeddings)
   }
 
-  const classNow = (a: Analysis): ContextClass =>
-    a.promptTokens !== undefined ? classify(a.promptTokens, classes) : a.short ? 'short' : 'unknown'
+  requestChunk(chunk: Buffer): void {
+    if (this.reqOverflow) return
+    this.reqBytes += chunk.length
+    if (this.reqBytes > this.ctx.maxBufferedBytes) {
+      this.reqOverflow = true
+      this.reqParts = []
+      return
+    }
+    this.reqParts.push(chunk)
+  }
 
-  const analyzeInline = (bytes: Uint8Array) => {
-    const p = analyzePromptBytes(path, bytes, ctx.generateHint())
+  requestEnd(): void {
+    if (this.reqOverflow || this.analysis) return
+    const parts = this.reqParts
+    this.reqParts = []
+    if (this.reqBytes <= this.ctx.inlineParseMaxBytes) {
+      // Parsed here and now: the proxy's own chunk, no copy.
+      this.analyzeInline(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts))
+      return
+    }
+    // One copy into a fresh, unpooled buffer, transferred to the worker (no main-thread parse).
+    const bytes = Buffer.allocUnsafeSlow(this.reqBytes)
+    let at = 0
+    for (const p of parts) {
+      bytes.set(p, at)
+      at += p.length
+    }
+    this.analyzeInWorker(bytes)
+  }
+
+  responseHead(status: number, headers: IncomingHttpHeaders): void {
+    this.response.head(status, headers)
+  }
+
+  responseChunk(chunk: Buffer, atMs: number): void {
+    this.response.chunk(chunk, atMs)
+  }
+
+  end(outcome: ExchangeOutcome): void {
+    if (this.ended) return
+    try {
+      this.cell.n--
+      this.ended = true
+      this.finishSync(outcome)
+    } catch (err) {
+      this.ended = true
+      this.ctx.onError(err)
+    }
+  }
+
+  private relabel(model: string, cls: ContextClass): void {
+    if (this.ended || (model === this.model && cls === this.cls)) return
+    this.cell.n--
+    this.model = model
+    this.cls = cls
+    this.cell = this.ctx.metrics.inFlight.cell(model, cls)
+    this.cell.n++
+  }
+
+  private classNow(a: Analysis): ContextClass {
+    return a.promptTokens !== undefined
+      ? classify(a.promptTokens, this.ctx.classes)
+      : a.short
+        ? 'short'
+        : 'unknown'
+  }
+
+  private analyzeInline(bytes: Uint8Array): void {
+    const { ctx } = this
+    const p = analyzePromptBytes(this.path, bytes, ctx.generateHint())
     if (!p) return
     const counted = promptCountText(p)
     const a: Analysis = {
@@ -136,27 +205,29 @@ export function startExchange(
       promptTokens: p.promptIdCount,
       // A byte-level BPE token is at least one byte: under the threshold in bytes is short.
       short:
-        counted !== undefined && Buffer.byteLength(counted.text, 'utf8') < classes.mediumFromTokens,
+        counted !== undefined &&
+        Buffer.byteLength(counted.text, 'utf8') < ctx.classes.mediumFromTokens,
       user: p.user,
     }
-    analysis = a
-    relabel(ctx.modelLabel(a.model), classNow(a))
+    this.analysis = a
+    this.relabel(ctx.modelLabel(a.model), this.classNow(a))
     if (counted !== undefined && !a.short) {
-      analysisPending = true
-      analysisDone = countPrompt(a).then((n) => {
-        analysisPending = false
+      this.analysisPending = true
+      this.analysisDone = this.countPrompt(a).then((n) => {
+        this.analysisPending = false
         a.promptTokens = n
-        if (n !== undefined) relabel(ctx.modelLabel(a.model), classify(n, classes))
+        if (n !== undefined) this.relabel(ctx.modelLabel(a.model), classify(n, ctx.classes))
       })
     }
   }
 
-  const analyzeInWorker = (bytes: Uint8Array) => {
-    analysisPending = true
-    analysisDone = counter
-      .analyzeBody(path, bytes, ctx.generateHint(), classes.mediumFromTokens)
+  private analyzeInWorker(bytes: Uint8Array): void {
+    const { ctx } = this
+    this.analysisPending = true
+    this.analysisDone = ctx.counter
+      .analyzeBody(this.path, bytes, ctx.generateHint(), ctx.classes.mediumFromTokens)
       .then((w) => {
-        analysisPending = false
+        this.analysisPending = false
         if (!w) return
         const a: Analysis = {
           dialect: w.dialect,
@@ -169,61 +240,13 @@ export function startExchange(
           short: w.short,
           user: w.user,
         }
-        analysis = a
-        relabel(ctx.modelLabel(w.model), classNow(a))
+        this.analysis = a
+        this.relabel(ctx.modelLabel(w.model), this.classNow(a))
       })
   }
 
-  return {
-    requestChunk(chunk) {
-      if (reqOverflow) return
-      reqBytes += chunk.length
-      if (reqBytes > ctx.maxBufferedBytes) {
-        reqOverflow = true
-        reqParts = []
-        return
-      }
-      reqParts.push(chunk)
-    },
-    requestEnd() {
-      if (reqOverflow || analysis) return
-      if (reqBytes <= ctx.inlineParseMaxBytes) {
-        // Parsed here and now: the proxy's own chunk, no copy.
-        const body = reqParts.length === 1 ? (reqParts[0] as Buffer) : Buffer.concat(reqParts)
-        reqParts = []
-        analyzeInline(body)
-        return
-      }
-      // One copy into a fresh, unpooled buffer, transferred to the worker (no main-thread parse).
-      const bytes = Buffer.allocUnsafeSlow(reqBytes)
-      let at = 0
-      for (const p of reqParts) {
-        bytes.set(p, at)
-        at += p.length
-      }
-      reqParts = []
-      analyzeInWorker(bytes)
-    },
-    responseHead(status, headers) {
-      response.head(status, headers)
-    },
-    responseChunk(chunk, atMs) {
-      response.chunk(chunk, atMs)
-    },
-    end(outcome) {
-      if (ended) return
-      try {
-        metrics.inFlight.dec(labels.gen_ai_request_model, labels.context_class)
-        ended = true
-        finishSync(outcome)
-      } catch (err) {
-        ended = true
-        ctx.onError(err)
-      }
-    },
-  }
-
-  function finishSync(outcome: ExchangeOutcome): void {
+  private finishSync(outcome: ExchangeOutcome): void {
+    const { response, embeddings, start, ctx } = this
     response.finish(outcome.atMs)
     const { status, mode, firstContentAtMs } = response
     const errorType: ErrorType =
@@ -235,83 +258,98 @@ export function startExchange(
     const durationS = Math.max(0, outcome.atMs - start.startedAtMs) / 1000
     // NDJSON (vLLM's demo stream) has no content type of its own: a body that is neither SSE nor
     // JSON counts as streamed unless the request asked for no stream.
-    const streamed = mode === 'sse' || (mode === 'lines' && analysis?.stream !== false)
+    const streamed = mode === 'sse' || (mode === 'lines' && this.analysis?.stream !== false)
     const ttftS =
       errorType === '' && streamed && !embeddings && firstContentAtMs !== undefined
         ? Math.max(0, firstContentAtMs - start.startedAtMs) / 1000
         : undefined
     // Usually everything is known by now (engine usage, short prompt): record at once, without a
     // promise per exchange; otherwise wait for the token counts.
-    if (!analysisPending) {
-      const a = analysis
+    if (!this.analysisPending) {
+      const a = this.analysis
       const promptTokens = response.engPrompt ?? a?.promptTokens
       if (
         errorType !== '' ||
         ((promptTokens !== undefined || a?.promptText === undefined) &&
           (response.engOutput !== undefined || embeddings))
       ) {
-        const base = labelsNow()
+        const base = this.labelsNow()
         const outputTokens = embeddings ? undefined : response.engOutput
-        recordDuration(metrics, base, errorType, durationS)
+        recordDuration(ctx.metrics, base, errorType, durationS)
         if (errorType === '')
-          recordSuccess(metrics, base, durationS, ttftS, promptTokens, outputTokens)
-        recordClientOf(base, errorType, promptTokens, outputTokens)
+          recordSuccess(ctx.metrics, base, durationS, ttftS, promptTokens, outputTokens)
+        this.recordClientOf(base, errorType, promptTokens, outputTokens)
         return
       }
     }
     ctx.track(
-      finishAsync(errorType, durationS, ttftS, streamed).catch((err: unknown) => ctx.onError(err)),
+      this.finishAsync(errorType, durationS, ttftS, streamed).catch((err: unknown) =>
+        ctx.onError(err),
+      ),
     )
   }
 
-  async function finishAsync(
+  private async finishAsync(
     errorType: ErrorType,
     durationS: number,
     ttftS: number | undefined,
     streamed: boolean,
-  ) {
-    if (analysisDone) await analysisDone
-    const a = analysis
-    const base = labelsNow()
-    recordDuration(metrics, base, errorType, durationS)
+  ): Promise<void> {
+    const { response, ctx } = this
+    if (this.analysisDone) await this.analysisDone
+    const a = this.analysis
+    const base = this.labelsNow()
+    recordDuration(ctx.metrics, base, errorType, durationS)
     if (errorType !== '') {
-      recordClientOf(base, errorType, undefined, undefined)
+      this.recordClientOf(base, errorType, undefined, undefined)
       return
     }
     // A short prompt the engine did not count is counted now, for the input-token histogram only.
     const knownPrompt = response.engPrompt ?? a?.promptTokens
-    const promptTokens = knownPrompt ?? (a ? await countPrompt(a) : undefined)
-    const outputTokens = embeddings
+    const promptTokens = knownPrompt ?? (a ? await this.countPrompt(a) : undefined)
+    const outputTokens = this.embeddings
       ? undefined
-      : (response.engOutput ?? (await countOutput(streamed, a)))
-    recordSuccess(metrics, base, durationS, ttftS, promptTokens, outputTokens)
-    recordClientOf(base, errorType, promptTokens, outputTokens)
+      : (response.engOutput ?? (await this.countOutput(streamed, a)))
+    recordSuccess(ctx.metrics, base, durationS, ttftS, promptTokens, outputTokens)
+    this.recordClientOf(base, errorType, promptTokens, outputTokens)
   }
 
   /** Attribution happens here, once the exchange has ended: nothing of it runs while forwarding. */
-  function recordClientOf(
+  private recordClientOf(
     base: BaseLabels,
     errorType: ErrorType,
     promptTokens: number | undefined,
     outputTokens: number | undefined,
-  ) {
-    const client = ctx.clientOf(start.headers, analysis?.user)
-    recordClient(ctx.clients, client, base.context_class, errorType, promptTokens, outputTokens)
+  ): void {
+    const client = this.ctx.clientOf(this.start.headers, this.analysis?.user)
+    recordClient(
+      this.ctx.clients,
+      client,
+      base.context_class,
+      errorType,
+      promptTokens,
+      outputTokens,
+    )
   }
 
   /** The exchange's labels once its prompt is analysed; the class comes from the engine's or our
    * prompt count (a count made at the end for the input-token histogram does not reclassify). */
-  function labelsNow(): BaseLabels {
-    const a = analysis
+  private labelsNow(): BaseLabels {
+    const { response, ctx } = this
+    const a = this.analysis
     const dialect =
       a?.dialect ??
-      (path === '/generate' ? SHAPE_DIALECT[response.shape] : undefined) ??
-      routeDialect
+      (this.path === '/generate' ? SHAPE_DIALECT[response.shape] : undefined) ??
+      this.routeDialect
     // OpenAI routes: the engine found behind the proxy; native routes name their engine.
     const provider: Provider = NATIVE_PROVIDER[dialect] ?? ctx.servedProvider() ?? 'openai'
     const knownPrompt = response.engPrompt ?? a?.promptTokens
     const cls: ContextClass =
-      knownPrompt !== undefined ? classify(knownPrompt, classes) : a?.short ? 'short' : 'unknown'
+      knownPrompt !== undefined
+        ? classify(knownPrompt, ctx.classes)
+        : a?.short
+          ? 'short'
+          : 'unknown'
     return {
       gen_ai_operation_name: OPERATION[dialect],
       gen_ai_request_model: ctx.modelLabel(a?.model),
@@ -321,20 +359,21 @@ export function startExchange(
   }
 
   /** The prompt's tokens by our tokenizer; undefined without a text or when the count fails. */
-  async function countPrompt(a: Analysis): Promise<number | undefined> {
+  private async countPrompt(a: Analysis): Promise<number | undefined> {
     const c = promptCountText(a)
     if (c === undefined) return undefined
-    const n = await counter.countText(c.text)
+    const n = await this.ctx.counter.countText(c.text)
     return n === undefined ? undefined : n - c.separators
   }
 
   /** Output tokens when the engine reported none: the generated text counted with the Qwen3
    * tokenizer; the number of content chunks when that is impossible (vLLM's demo stream sends one
    * line per engine step, i.e. per token, so lines are its count). */
-  async function countOutput(
+  private async countOutput(
     streamed: boolean,
     a: Analysis | undefined,
   ): Promise<number | undefined> {
+    const { response } = this
     let out: string | undefined
     if (response.shape === 'vllm-demo') {
       if (streamed) return response.contentEvents
@@ -344,7 +383,7 @@ export function startExchange(
       out = response.text.length > 0 ? response.text : response.cumulative
     }
     if (out !== undefined && out.length > 0) {
-      const n = await counter.countText(out)
+      const n = await this.ctx.counter.countText(out)
       if (n !== undefined) return n
     } else if (out !== undefined) return 0
     return response.contentEvents > 0 ? response.contentEvents : undefined

@@ -4,7 +4,7 @@
 // gen_ai.server.request.duration -> gen_ai_server_request_duration_seconds,
 // gen_ai.client.token.usage -> gen_ai_client_token_usage).
 import { Gauge, type Registry } from 'prom-client'
-import { FastHistogram } from '../shared/index.js'
+import { FastHistogram, LabelTree } from '../shared/index.js'
 
 /** Durations and TTFT: 1 ms up to 20 min — resolves 5 ms TTFTs and 10-minute long-context
  * requests (README: Metrics), and has the common SLO points (0.5, 1, 2, 2.5, 5 s) as boundaries. */
@@ -48,10 +48,14 @@ const BASE = [
 type Base = (typeof BASE)[number]
 
 /** LLM requests in flight, counted here and read into the gauge at scrape time (a prom-client
- * inc/dec validates and hashes labels: four of them per request). */
+ * inc/dec validates and hashes labels: four of them per request). An exchange holds its cell and
+ * moves between cells as its labels become known. */
+export interface InFlightCell {
+  n: number
+}
 export interface InFlight {
-  inc(model: string, cls: string): void
-  dec(model: string, cls: string): void
+  /** The count for (model, class), made at first use. */
+  cell(model: string, cls: string): InFlightCell
 }
 
 export interface MeterMetrics {
@@ -68,16 +72,12 @@ export function registerMeterMetrics(
   /** Runs before any of these metrics is read (the meter's queued hooks). */
   beforeRead: () => void = () => {},
 ): MeterMetrics {
-  // model -> class -> count, in first-seen order (the order prom-client lists the series in).
-  const counts = new Map<string, Map<string, number>>()
-  const add = (model: string, cls: string, d: number) => {
-    let byClass = counts.get(model)
-    if (!byClass) {
-      byClass = new Map()
-      counts.set(model, byClass)
-    }
-    byClass.set(cls, (byClass.get(cls) ?? 0) + d)
-  }
+  // In first-seen order (the order prom-client lists the series in).
+  const cells = new LabelTree(['model', 'cls'] as const, (l) => ({
+    model: l.model,
+    cls: l.cls,
+    n: 0,
+  }))
   const metrics: MeterMetrics = {
     duration: new FastHistogram(
       'gen_ai_server_request_duration_seconds',
@@ -112,8 +112,7 @@ export function registerMeterMetrics(
       beforeRead,
     ),
     inFlight: {
-      inc: (model, cls) => add(model, cls, 1),
-      dec: (model, cls) => add(model, cls, -1),
+      cell: (model, cls) => cells.get({ model, cls }),
     },
   }
   // Registered last: the registry renders metrics in registration order.
@@ -125,9 +124,8 @@ export function registerMeterMetrics(
     registers: [registry],
     collect() {
       beforeRead()
-      for (const [model, byClass] of counts)
-        for (const [cls, n] of byClass)
-          this.set({ gen_ai_request_model: model, context_class: cls }, n)
+      for (const { model, cls, n } of cells.all)
+        this.set({ gen_ai_request_model: model, context_class: cls }, n)
     },
   })
   return metrics

@@ -42,17 +42,24 @@ export function recordSuccess(
     if (outputTokens !== undefined && outputTokens > 1)
       metrics.tpot.observe(base, Math.max(0, durationS - ttftS) / (outputTokens - 1))
   }
-  const tokens = (type: 'input' | 'output', n: number) =>
-    metrics.tokens.observe(
-      {
-        gen_ai_operation_name: base.gen_ai_operation_name,
-        gen_ai_request_model: base.gen_ai_request_model,
-        gen_ai_provider_name: base.gen_ai_provider_name,
-        context_class: base.context_class,
-        gen_ai_token_type: type,
-      },
-      n,
-    )
-  if (promptTokens !== undefined) tokens('input', promptTokens)
-  if (outputTokens !== undefined) tokens('output', outputTokens)
+  if (promptTokens !== undefined) recordTokens(metrics, base, 'input', promptTokens)
+  if (outputTokens !== undefined) recordTokens(metrics, base, 'output', outputTokens)
+}
+
+function recordTokens(
+  metrics: MeterMetrics,
+  base: BaseLabels,
+  type: 'input' | 'output',
+  n: number,
+): void {
+  metrics.tokens.observe(
+    {
+      gen_ai_operation_name: base.gen_ai_operation_name,
+      gen_ai_request_model: base.gen_ai_request_model,
+      gen_ai_provider_name: base.gen_ai_provider_name,
+      context_class: base.context_class,
+      gen_ai_token_type: type,
+    },
+    n,
+  )
 }

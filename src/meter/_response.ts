@@ -19,8 +19,12 @@ const USAGE_KEY = Buffer.from('"usage"')
 const USAGE_OBJECT = /^\s*:\s*(\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\})/
 
 function parseJson(data: Buffer): unknown {
+  return parseJsonText(data.toString('utf8'))
+}
+
+function parseJsonText(text: string): unknown {
   try {
-    return JSON.parse(data.toString('utf8'))
+    return JSON.parse(text)
   } catch {
     return undefined
   }
@@ -32,7 +36,7 @@ function usageAtEnd(tail: Buffer): unknown {
   if (at === -1) return undefined
   // Usage is ASCII: latin1 decodes it as is, and a cut UTF-8 sequence before it cannot throw.
   const m = USAGE_OBJECT.exec(tail.toString('latin1', at + USAGE_KEY.length))
-  return m?.[1] === undefined ? undefined : { usage: parseJson(Buffer.from(m[1], 'latin1')) }
+  return m?.[1] === undefined ? undefined : { usage: parseJsonText(m[1]) }
 }
 
 /** The last `n` bytes of a body kept in parts (a view when the last part holds them). Only the

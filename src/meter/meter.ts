@@ -14,7 +14,7 @@ import {
   createClientNamer,
   registerClientMetrics,
 } from './_attribution.js'
-import { startExchange } from './_exchange.js'
+import { Exchange } from './_exchange.js'
 import { type ContextClasses, registerMeterMetrics } from './_metrics.js'
 import { type OpenExchange, QueuedObserver } from './_queued.js'
 import type { Meter, Provider } from './types.js'
@@ -114,7 +114,7 @@ export function createMeter(options: MeterOptions): MeterHandle {
       batch.flush()
     }
   }
-  const open: OpenExchange = (o) => startExchange(ctx, o.start, o.path, o.dialect)
+  const open: OpenExchange = (o) => new Exchange(ctx, o.start, o.path, o.dialect)
 
   return {
     observe(start) {
