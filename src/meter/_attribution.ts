@@ -3,8 +3,8 @@
 // aliases and bounded to maxClients values (the rest `other`; `anonymous` when nothing says).
 // Worked out when the exchange is recorded, after the last byte was forwarded: never on the path.
 import { createHash } from 'node:crypto'
-import type { IncomingHttpHeaders } from 'node:http'
 import type { Registry } from 'prom-client'
+import { type HeaderSource, headerValue } from '../shared/index.js'
 import { FastCounter } from './_counter.js'
 import type { ContextClass, ErrorType } from './types.js'
 
@@ -30,28 +30,25 @@ export function bearerClientId(token: string): string {
 
 export interface ClientNamer {
   /** The bounded `client` label for an exchange's headers and body `user` field. */
-  clientOf(headers: IncomingHttpHeaders, user: string | undefined): string
+  clientOf(headers: HeaderSource, user: string | undefined): string
 }
-
-const firstValue = (v: string | string[] | undefined): string | undefined =>
-  Array.isArray(v) ? v[0] : v
 
 /** Hashing costs ~5 µs; a client reuses its key, so the last ids are kept (bounded, then cleared). */
 const HASH_CACHE_ENTRIES = 256
 
 function rawClient(
-  headers: IncomingHttpHeaders,
+  headers: HeaderSource,
   user: string | undefined,
   header: string | undefined,
   hashes: Map<string, string>,
 ): string | undefined {
   if (header !== undefined) {
-    const v = firstValue(headers[header])?.trim()
+    const v = headerValue(headers, header)?.trim()
     if (v) return v
   }
   const u = user?.trim()
   if (u) return u
-  const auth = firstValue(headers.authorization)
+  const auth = headerValue(headers, 'authorization')
   if (auth === undefined) return undefined
   // Keyed by the whole header: a client's repeat costs one lookup, no regex and no hash.
   let id = hashes.get(auth)

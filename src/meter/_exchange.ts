@@ -3,7 +3,7 @@
 // the contract metrics. Hooks never throw into the proxy and never wait: token counts resolve later
 // and the final recording waits for them (bounded by the counter's timeout).
 
-import type { IncomingHttpHeaders } from 'node:http'
+import type { HeaderSource } from '../shared/index.js'
 import {
   analyzePromptBytes,
   type Dialect,
@@ -153,7 +153,7 @@ export class Exchange implements ExchangeObserver {
     this.analyzeInWorker(bytes)
   }
 
-  responseHead(status: number, headers: IncomingHttpHeaders): void {
+  responseHead(status: number, headers: HeaderSource): void {
     this.response.head(status, headers)
   }
 

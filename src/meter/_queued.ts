@@ -1,8 +1,7 @@
 // The observer the proxy holds: each hook only queues its arguments (the proxy calls it between
 // reading a chunk and forwarding the next), and the exchange is worked out in the meter's
 // after-I/O batch (src/shared/after-io.ts), in hook order, with the timestamps the proxy took.
-import type { IncomingHttpHeaders } from 'node:http'
-import type { AfterIo } from '../shared/index.js'
+import type { AfterIo, HeaderSource } from '../shared/index.js'
 import type { Dialect } from '../tokens/index.js'
 import type { ExchangeObserver, ExchangeOutcome, ExchangeStart } from './types.js'
 
@@ -34,7 +33,7 @@ export class QueuedObserver implements ExchangeObserver {
     this.batch.queue(requestEndTask, this, undefined, undefined)
   }
 
-  responseHead(status: number, headers: IncomingHttpHeaders, atMs: number): void {
+  responseHead(status: number, headers: HeaderSource, atMs: number): void {
     this.batch.queue(responseHeadTask, this, { status, headers }, atMs)
   }
 
@@ -59,7 +58,7 @@ function requestEndTask(o: QueuedObserver): void {
 }
 function responseHeadTask(
   o: QueuedObserver,
-  head: { status: number; headers: IncomingHttpHeaders },
+  head: { status: number; headers: HeaderSource },
   atMs: number,
 ): void {
   if (!o.broken) o.inner?.responseHead(head.status, head.headers, atMs)

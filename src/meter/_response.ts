@@ -1,7 +1,7 @@
 // Follows one response as it streams: SSE (OpenAI, TGI, SGLang, llama.cpp), NDJSON (vLLM's demo
 // /generate) or a whole JSON body, and gathers what the meter needs — when generated content first
 // arrived, the output text, and the engine's own token counts.
-import type { IncomingHttpHeaders } from 'node:http'
+import { type HeaderSource, headerValue } from '../shared/index.js'
 import { type ResponseFacts, type ResponseShape, readResponseObject } from './_events.js'
 import { LineSplitter, SseParser } from './_lines.js'
 
@@ -49,9 +49,9 @@ function lastBytes(parts: readonly Buffer[], n: number): Buffer {
   return joined.subarray(Math.max(0, joined.length - n))
 }
 
-function headerCount(h: IncomingHttpHeaders, name: string): number | undefined {
-  const v = h[name]
-  return typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined
+function headerCount(h: HeaderSource, name: string): number | undefined {
+  const v = headerValue(h, name)
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : undefined
 }
 
 export class ResponseReader {
@@ -81,10 +81,10 @@ export class ResponseReader {
     private readonly usageOnly = false,
   ) {}
 
-  head(status: number, headers: IncomingHttpHeaders): void {
+  head(status: number, headers: HeaderSource): void {
     this.status = status
     if (status >= 400) return
-    const ct = String(headers['content-type'] ?? '').toLowerCase()
+    const ct = (headerValue(headers, 'content-type') ?? '').toLowerCase()
     // TGI's /generate reports its counts in headers
     // (https://github.com/huggingface/text-generation-inference/blob/main/router/src/server.rs).
     this.engPrompt = headerCount(headers, 'x-prompt-tokens')

@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders } from 'node:http'
+import type { HeaderSource } from '../shared/index.js'
 
 // The seam between the proxy (transport) and the meter (what an exchange means).
 // The proxy calls these hooks beside forwarding; the meter never touches sockets or bytes
@@ -20,7 +20,8 @@ export interface ExchangeStart {
   method: string
   /** Path and query exactly as received. */
   url: string
-  headers: IncomingHttpHeaders
+  /** Node's rawHeaders as received (the proxy), or a headers object: src/shared/header-source.ts. */
+  headers: HeaderSource
   /** performance.now() when the request arrived at the proxy. */
   startedAtMs: number
 }
@@ -35,7 +36,7 @@ export interface ExchangeOutcome {
 export interface ExchangeObserver {
   requestChunk(chunk: Buffer): void
   requestEnd(): void
-  responseHead(status: number, headers: IncomingHttpHeaders, atMs: number): void
+  responseHead(status: number, headers: HeaderSource, atMs: number): void
   responseChunk(chunk: Buffer, atMs: number): void
   end(outcome: ExchangeOutcome): void
 }

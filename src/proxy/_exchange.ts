@@ -6,7 +6,7 @@ import type {
   ServerResponse,
 } from 'node:http'
 import type { ErrorType, ExchangeObserver, Meter } from '../meter/types.js'
-import type { Logger } from '../shared/index.js'
+import { headerValue, type Logger } from '../shared/index.js'
 import { forwardableHeaders } from './_headers.js'
 import { sendJsonError } from './_json-error.js'
 import { observeSafely } from './_safe-observer.js'
@@ -80,7 +80,7 @@ export function forwardExchange(
   const observe = () =>
     observeSafely(
       ctx.meter,
-      { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, startedAtMs },
+      { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.rawHeaders, startedAtMs },
       ctx.logger,
     )
 
@@ -108,7 +108,8 @@ export function forwardExchange(
     }
   })
 
-  const declared = req.headers['content-length']
+  // From the raw list: `req.headers` would build an object of every header on each request.
+  const declared = headerValue(req.rawHeaders, 'content-length')
   if (declared !== undefined && Number(declared) > ctx.maxBodyBytes) {
     obs = observe()
     status = 413
@@ -124,7 +125,7 @@ export function forwardExchange(
 
   const headers = forwardableHeaders(req.rawHeaders, ctx.authority)
   // A client's chunked body stays chunked: Node frames it again on the upstream connection.
-  if (declared === undefined && req.headers['transfer-encoding'] !== undefined) {
+  if (declared === undefined && headerValue(req.rawHeaders, 'transfer-encoding') !== undefined) {
     headers.push('Transfer-Encoding', 'chunked')
   }
   // The body so far, kept only while the request rides a reused pooled socket and is at most
@@ -253,7 +254,7 @@ export function forwardExchange(
       return
     }
     ctx.noteKeepAlive(r.socket, r.rawHeaders)
-    obs?.responseHead(status, r.headers, headAtMs)
+    obs?.responseHead(status, r.rawHeaders, headAtMs)
     let first = true
     const firstWritten = () => {
       first = false

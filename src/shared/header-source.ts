@@ -1,0 +1,23 @@
+// Headers as the meter reads them: Node's `rawHeaders` list (name, value, name, value…), which the
+// proxy passes as it is — reading `message.headers` makes Node build an object of every header
+// (~2 µs per message, twice per request) — or a headers object with lower-case names (tests,
+// other callers of the seam in src/meter/types.ts).
+import type { IncomingHttpHeaders } from 'node:http'
+
+export type HeaderSource = IncomingHttpHeaders | readonly string[]
+
+/** The first value of a header (`name` in lower case); undefined when absent. Node keeps the first
+ * of repeated singleton headers such as Authorization too
+ * (https://nodejs.org/api/http.html#messageheaders). */
+export function headerValue(h: HeaderSource, name: string): string | undefined {
+  if (Array.isArray(h)) {
+    const raw = h as readonly string[]
+    for (let i = 0; i < raw.length; i += 2) {
+      const n = raw[i] as string
+      if (n.length === name.length && n.toLowerCase() === name) return raw[i + 1]
+    }
+    return undefined
+  }
+  const v = (h as IncomingHttpHeaders)[name]
+  return Array.isArray(v) ? v[0] : v
+}
