@@ -2,13 +2,18 @@
 // event loop never stalls. The tokenizer (~1 s, ~175-200 MB) loads on the first count only.
 import { parentPort } from 'node:worker_threads'
 import type { WorkerReply, WorkerRequest } from './_protocol.js'
+import { createSliceCounter, type SliceCounter } from './_slices.js'
 import { analyzePromptBytes, type GenerateHint, promptCountText } from './prompt.js'
 import { loadQwen3Tokenizer, type Qwen3Tokenizer } from './qwen3.js'
 
 let tokenizer: Promise<Qwen3Tokenizer> | undefined
+let sliced: SliceCounter | undefined
 const count = async (text: string) => {
   tokenizer ??= loadQwen3Tokenizer()
-  return (await tokenizer).countTokens(text)
+  const tok = await tokenizer
+  // Long texts in slices whose counts are kept: a prompt sent again is not tokenized again.
+  sliced ??= createSliceCounter((t) => tok.countTokens(t))
+  return sliced.count(text)
 }
 
 async function handle(msg: WorkerRequest): Promise<WorkerReply> {

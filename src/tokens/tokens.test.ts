@@ -132,6 +132,11 @@ test('the worker counts what the tokenizer counts; short bodies never load it', 
     assert.equal(await counter.countText(textOf(ref)), tok.countTokens(textOf(ref)))
   }
   assert.equal(counter.tokenizerLoaded(), true)
+  // Long texts are counted in slices (src/tokens/_slices.ts): still HF's count, twice (cached).
+  const seedLong = reference.texts.find((x) => x.name === 'seed_long')
+  assert.ok(seedLong)
+  assert.equal(await counter.countText(textOf(seedLong)), seedLong.count)
+  assert.equal(await counter.countText(textOf(seedLong)), seedLong.count)
   const long = reference.texts.find((x) => x.name === 'repeat_zh')
   assert.ok(long)
   const body = new TextEncoder().encode(JSON.stringify({ model: 'q', inputs: textOf(long) }))
