@@ -3,7 +3,7 @@
 // the contract metrics. Hooks never throw into the proxy and never wait: token counts resolve later
 // and the final recording waits for them (bounded by the counter's timeout).
 
-import type { HeaderSource } from '../shared/index.js'
+import { type HeaderSource, headerValue } from '../shared/index.js'
 import {
   analyzePromptBytes,
   type Dialect,
@@ -98,6 +98,8 @@ export class Exchange implements ExchangeObserver {
   private reqParts: Buffer[] = []
   private reqBytes = 0
   private reqOverflow = false
+  /** The worker's copy of a large body with a declared length, filled as it arrives. */
+  private reqCopy: Buffer | undefined
   private analysis: Analysis | undefined
   private analysisDone: Promise<void> | undefined
   /** A token count or worker parse is outstanding: the final recording waits for it. */
@@ -125,17 +127,57 @@ export class Exchange implements ExchangeObserver {
 
   requestChunk(chunk: Buffer): void {
     if (this.reqOverflow) return
+    const at = this.reqBytes
     this.reqBytes += chunk.length
     if (this.reqBytes > this.ctx.maxBufferedBytes) {
       this.reqOverflow = true
       this.reqParts = []
+      this.reqCopy = undefined
+      return
+    }
+    if (this.reqCopy) {
+      this.copyIn(chunk, at)
       return
     }
     this.reqParts.push(chunk)
+    if (this.reqBytes > this.ctx.inlineParseMaxBytes) this.startCopy()
+  }
+
+  /** A body bound for the worker with its length declared: copied into the buffer the worker gets
+   * as each chunk arrives, in the gaps of the upload, not all at once after its last byte (when
+   * the engine's first answer may be on its way). */
+  private startCopy(): void {
+    const declared = Number(headerValue(this.start.headers, 'content-length'))
+    if (!Number.isInteger(declared) || declared < this.reqBytes) return
+    if (declared > this.ctx.maxBufferedBytes) return
+    this.reqCopy = Buffer.allocUnsafeSlow(declared)
+    let at = 0
+    for (const p of this.reqParts) {
+      this.reqCopy.set(p, at)
+      at += p.length
+    }
+    this.reqParts = []
+  }
+
+  private copyIn(chunk: Buffer, at: number): void {
+    const copy = this.reqCopy as Buffer
+    if (this.reqBytes > copy.length) {
+      // More than declared (never from Node's parser): the body is not analysed.
+      this.reqOverflow = true
+      this.reqCopy = undefined
+      return
+    }
+    copy.set(chunk, at)
   }
 
   requestEnd(): void {
     if (this.reqOverflow || this.analysis) return
+    const copy = this.reqCopy
+    if (copy) {
+      this.reqCopy = undefined
+      if (this.reqBytes === copy.length) this.analyzeInWorker(copy)
+      return
+    }
     const parts = this.reqParts
     this.reqParts = []
     if (this.reqBytes <= this.ctx.inlineParseMaxBytes) {
@@ -143,7 +185,8 @@ export class Exchange implements ExchangeObserver {
       this.analyzeInline(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts))
       return
     }
-    // One copy into a fresh, unpooled buffer, transferred to the worker (no main-thread parse).
+    // A chunked body (no declared length): one copy into a fresh, unpooled buffer, transferred to
+    // the worker (no main-thread parse).
     const bytes = Buffer.allocUnsafeSlow(this.reqBytes)
     let at = 0
     for (const p of parts) {

@@ -139,10 +139,12 @@ test('a crashing token worker degrades to context_class unknown and never hangs 
 
 test('a 1 MB prompt is handed whole to the worker to parse and count (its main-thread cost is reported)', async (t) => {
   let analyzed = 0
+  let handed: Uint8Array | undefined
   const stub: TokenCounter = {
     countText: async () => undefined,
     analyzeBody: async (_p, bytes) => {
       analyzed = bytes.byteLength
+      handed = bytes
       return undefined
     },
     workerStarted: () => true,
@@ -171,6 +173,37 @@ test('a 1 MB prompt is handed whole to the worker to parse and count (its main-t
   }
   await meter.settled()
   assert.equal(analyzed, body.length)
+  // A body with a declared length is copied as it arrives (the raw header list the proxy passes),
+  // one without (chunked) at its end: either way the worker gets exactly the body, in a buffer of
+  // its own (transferable, not a view into a pooled one).
+  for (const headers of [[], ['Content-Length', String(body.length)]]) {
+    handed = undefined
+    const obs = meter.observe({ method: 'POST', url: '/v1/completions', headers, startedAtMs: 0 })
+    assert.ok(obs)
+    for (const c of chunks) obs.requestChunk(c)
+    obs.requestEnd()
+    obs.end({ errorType: '', atMs: 1 })
+    await meter.settled()
+    assert.ok(handed, `handed over (${headers.length ? 'declared' : 'chunked'})`)
+    const got = handed as Uint8Array
+    assert.ok(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(body))
+    assert.equal(got.byteOffset, 0)
+    assert.equal(got.buffer.byteLength, body.length)
+  }
+  // Cut short of its declared length (the client went away): not analysed.
+  handed = undefined
+  const cut = meter.observe({
+    method: 'POST',
+    url: '/v1/completions',
+    headers: ['content-length', String(body.length + 10)],
+    startedAtMs: 0,
+  })
+  assert.ok(cut)
+  for (const c of chunks) cut.requestChunk(c)
+  cut.requestEnd()
+  cut.end({ errorType: 'client_abort', atMs: 1 })
+  await meter.settled()
+  assert.equal(handed, undefined)
   // Time is the benchmark's business (npm run bench:proxy, lane 4), not a test's.
   t.diagnostic(`1 MB body: ${best.toFixed(3)} ms of main-thread time`)
 })
