@@ -258,3 +258,19 @@ export async function startPortkey(
   }
   return { child: track(proc), url, headers }
 }
+
+/** Waits until the processes together burn at most one clock tick (10 ms) of CPU in a 250 ms
+ * window, i.e. ≤ 4 % of a core: a benchmark run then starts on an idle machine. Gives up after
+ * `maxMs`; true when it settled. */
+export async function settle(pids: readonly number[], maxMs = 10_000): Promise<boolean> {
+  const total = () => pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0)
+  const deadline = Date.now() + maxMs
+  let before = total()
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250))
+    const now = total()
+    if (now - before <= 0.01) return true
+    before = now
+  }
+  return false
+}

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
+import { settle } from './_children.js'
 import { compareRuns, loadRun } from './_compare.js'
 import { roundOrder } from './_lanes.js'
 import { type Row, ratiosOf, renderTable } from './_report.js'
@@ -126,4 +128,16 @@ test('lane order: a permutation each round, repeatable, and no target always beh
   assert.equal(after.size, 4)
   const total = [...after.values()].reduce((a, b) => a + b, 0)
   for (const [, n] of after) assert.ok(n / total > 0.15 && n / total < 0.35, `${n}/${total}`)
+})
+
+test('settle waits for idle processes and gives up on a busy one', async (t) => {
+  const idle = spawn('sleep', ['30'])
+  const busy = spawn(process.execPath, ['-e', 'for (;;) {}'])
+  t.after(() => {
+    idle.kill()
+    busy.kill()
+  })
+  assert.equal(await settle([idle.pid as number], 3000), true)
+  // A spinning process never goes quiet: the wait ends at its bound, saying so.
+  assert.equal(await settle([busy.pid as number], 800), false)
 })
