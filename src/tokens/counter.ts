@@ -11,8 +11,10 @@ import type { GenerateHint } from './prompt.js'
 export type { WorkerAnalysis } from './_protocol.js'
 
 export interface TokenCounterOptions {
-  /** A job not answered within this resolves undefined and the worker is restarted. Default 30 s
-   * (the first job includes loading the tokenizer, ~1 s on an idle core). */
+  /** A worker that answers no job for this long is stuck: its jobs resolve undefined and it is
+   * restarted. Default 30 s (the first job includes loading the tokenizer, ~1 s on an idle core).
+   * It is measured from the last answer, not from each job's sending: the worker runs its jobs one
+   * after another, so a backlog of long prompts (~0.7 s each) is progress, not a hang. */
   timeoutMs?: number
   /** Jobs waiting beyond this resolve undefined at once. Default 256. */
   maxQueued?: number
@@ -38,7 +40,7 @@ export interface TokenCounter {
   close(): Promise<void>
 }
 
-type Pending = { resolve: (reply: WorkerReply | undefined) => void; timer: NodeJS.Timeout }
+type Pending = { resolve: (reply: WorkerReply | undefined) => void }
 
 const spawnDefault = () => new Worker(new URL('./_worker.js', import.meta.url))
 
@@ -56,9 +58,27 @@ export function createTokenCounter(options: TokenCounterOptions = {}): TokenCoun
   let nextId = 0
   const failures: number[] = []
 
+  // The watchdog: armed while jobs are pending; it fires when no answer came since it was armed.
+  let answers = 0
+  let watchdog: NodeJS.Timeout | undefined
+  const stopWatchdog = () => {
+    if (watchdog) clearTimeout(watchdog)
+    watchdog = undefined
+  }
+  const armWatchdog = (w: Worker) => {
+    if (watchdog) return
+    const seen = answers
+    watchdog = setTimeout(() => {
+      watchdog = undefined
+      if (worker !== w || pending.size === 0) return
+      if (answers === seen) drop(`answered nothing for ${timeoutMs} ms`)
+      else armWatchdog(w)
+    }, timeoutMs)
+  }
+
   const failAll = () => {
+    stopWatchdog()
     for (const [id, p] of pending) {
-      clearTimeout(p.timer)
       pending.delete(id)
       p.resolve(undefined)
     }
@@ -94,10 +114,11 @@ export function createTokenCounter(options: TokenCounterOptions = {}): TokenCoun
     w.unref()
     w.on('message', (reply: WorkerReply) => {
       if (reply.tokenizerLoaded) loaded = true
+      answers++
       const p = pending.get(reply.id)
       if (!p) return
       pending.delete(reply.id)
-      clearTimeout(p.timer)
+      if (pending.size === 0) stopWatchdog()
       p.resolve(reply)
     })
     w.on('error', (err) => {
@@ -118,16 +139,13 @@ export function createTokenCounter(options: TokenCounterOptions = {}): TokenCoun
     const w = ensureWorker()
     if (!w) return Promise.resolve(undefined)
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        if (pending.delete(msg.id)) resolve(undefined)
-        if (worker === w) drop(`did not answer within ${timeoutMs} ms`)
-      }, timeoutMs)
-      pending.set(msg.id, { resolve, timer })
+      pending.set(msg.id, { resolve })
+      armWatchdog(w)
       try {
         w.postMessage(msg, transfer)
       } catch (err) {
         pending.delete(msg.id)
-        clearTimeout(timer)
+        if (pending.size === 0) stopWatchdog()
         resolve(undefined)
         logger.warn('token worker rejected a job', { err })
       }

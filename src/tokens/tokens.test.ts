@@ -153,6 +153,40 @@ test('the worker counts what the tokenizer counts; short bodies never load it', 
   })
 })
 
+test('a backlog is not a hang: jobs queued behind slow ones are answered, past the timeout', async (t) => {
+  // Answers one job every 60 ms, in order (as the real worker runs its counts one by one).
+  const slow = createTokenCounter({
+    timeoutMs: 200,
+    spawn: () =>
+      new Worker(
+        `const { parentPort } = require('worker_threads')
+        const queue = []
+        let busy = false
+        const next = () => {
+          const msg = queue.shift()
+          if (!msg) { busy = false; return }
+          busy = true
+          setTimeout(() => {
+            parentPort.postMessage({ id: msg.id, tokens: msg.text.length, tokenizerLoaded: true })
+            next()
+          }, 60)
+        }
+        parentPort.on('message', (msg) => { queue.push(msg); if (!busy) next() })`,
+        { eval: true },
+      ),
+  })
+  t.after(() => slow.close())
+  const texts = ['a', 'bb', 'ccc', 'dddd', 'eeeee', 'ffffff', 'ggggggg', 'hhhhhhhh']
+  const t0 = performance.now()
+  const counts = await Promise.all(texts.map((x) => slow.countText(x)))
+  assert.deepEqual(
+    counts,
+    texts.map((x) => x.length),
+  )
+  // Eight jobs of 60 ms: well past the 200 ms timeout in all.
+  assert.ok(performance.now() - t0 >= 400)
+})
+
 test('a crashing or stuck worker degrades to undefined, never hangs', async (t) => {
   const crashing = createTokenCounter({
     spawn: () => new Worker('process.exit(3)', { eval: true }),
