@@ -57,6 +57,9 @@ interface Analysis {
   user: string | undefined
 }
 
+/** The longest a large body waits for the engine's answer before it is analysed anyway. */
+export const WORKER_WAIT_MS = 250
+
 export function classify(tokens: number, classes: ContextClasses): ContextClass {
   return tokens >= classes.longFromTokens
     ? 'long'
@@ -98,6 +101,11 @@ export class Exchange implements ExchangeObserver {
   private reqParts: Buffer[] = []
   private reqBytes = 0
   private reqOverflow = false
+  /** A large body waiting for the response head before it goes to the worker (toWorker). */
+  private workerBytes: Uint8Array | undefined
+  private workerTimer: NodeJS.Timeout | undefined
+  private workerHandedOver: ((done: Promise<void> | undefined) => void) | undefined
+  private headSeen = false
   /** The worker's copy of a large body with a declared length, filled as it arrives. */
   private reqCopy: Buffer | undefined
   private analysis: Analysis | undefined
@@ -175,7 +183,7 @@ export class Exchange implements ExchangeObserver {
     const copy = this.reqCopy
     if (copy) {
       this.reqCopy = undefined
-      if (this.reqBytes === copy.length) this.analyzeInWorker(copy)
+      if (this.reqBytes === copy.length) this.toWorker(copy)
       return
     }
     const parts = this.reqParts
@@ -193,11 +201,40 @@ export class Exchange implements ExchangeObserver {
       bytes.set(p, at)
       at += p.length
     }
+    this.toWorker(bytes)
+  }
+
+  /** A large body goes to the worker once the engine has answered (its response head), at the
+   * latest WORKER_WAIT_MS after the request ended: parsing and tokenizing a 1 MB prompt costs a
+   * core for milliseconds, which then never competes with the engine's own tokenization and first
+   * token on the same host. The class shows in the in-flight gauge that much later. */
+  private toWorker(bytes: Uint8Array): void {
+    if (this.headSeen) {
+      this.analyzeInWorker(bytes)
+      return
+    }
+    this.workerBytes = bytes
+    this.analysisPending = true
+    this.analysisDone = new Promise<void>((resolve) => {
+      this.workerHandedOver = resolve
+    })
+    this.workerTimer = setTimeout(() => this.handOver(), WORKER_WAIT_MS)
+    this.workerTimer.unref()
+  }
+
+  private handOver(): void {
+    const bytes = this.workerBytes
+    if (bytes === undefined) return
+    this.workerBytes = undefined
+    clearTimeout(this.workerTimer)
     this.analyzeInWorker(bytes)
+    this.workerHandedOver?.(this.analysisDone)
   }
 
   responseHead(status: number, headers: HeaderSource): void {
     this.response.head(status, headers)
+    this.headSeen = true
+    this.handOver()
   }
 
   responseChunk(chunk: Buffer, atMs: number): void {
@@ -206,6 +243,8 @@ export class Exchange implements ExchangeObserver {
 
   end(outcome: ExchangeOutcome): void {
     if (this.ended) return
+    // Ended before any answer (an error, an abort): the body is analysed now, for the labels.
+    this.handOver()
     try {
       this.cell.n--
       this.ended = true

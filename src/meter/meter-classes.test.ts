@@ -207,3 +207,90 @@ test('a 1 MB prompt is handed whole to the worker to parse and count (its main-t
   // Time is the benchmark's business (npm run bench:proxy, lane 4), not a test's.
   t.diagnostic(`1 MB body: ${best.toFixed(3)} ms of main-thread time`)
 })
+
+test('a large body goes to the worker after the response head, after the wait, or at the end', async () => {
+  const handed: string[] = []
+  const stub: TokenCounter = {
+    countText: async () => undefined,
+    analyzeBody: async (_p, bytes) => {
+      handed.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'))
+      return {
+        dialect: 'openai-completions',
+        model: MODEL,
+        stream: true,
+        includeUsage: false,
+        promptIdCount: undefined,
+        promptChars: 1,
+        promptTokens: 200_000,
+        short: false,
+      }
+    },
+    workerStarted: () => true,
+    tokenizerLoaded: () => false,
+    close: async () => {},
+  }
+  const { registry, meter } = newMeter(stub)
+  const body = (tag: string) =>
+    Buffer.from(JSON.stringify({ model: MODEL, prompt: `${tag}${' a'.repeat(40_000)}` }))
+  const open = () => {
+    const obs = meter.observe({
+      method: 'POST',
+      url: '/v1/completions',
+      headers: {},
+      startedAtMs: 0,
+    })
+    assert.ok(obs)
+    return obs
+  }
+  const tick = () => new Promise((r) => setImmediate(r))
+  const longDuration = async () =>
+    (
+      await readHistogram(registry, 'gen_ai_server_request_duration_seconds', {
+        context_class: 'long',
+      })
+    ).count
+
+  // 1. Handed over when the engine's head arrives, not before.
+  const a = open()
+  a.requestChunk(body('A'))
+  a.requestEnd()
+  await tick()
+  assert.equal(handed.length, 0, 'not while the engine has not answered')
+  a.responseHead(200, { 'content-type': 'text/event-stream' }, 5)
+  await tick()
+  assert.equal(handed.length, 1)
+  assert.ok(handed[0]?.includes('"A a a'))
+  a.responseChunk(Buffer.from(sse({ choices: [{ text: ' x' }] })), 6)
+  a.end({ errorType: '', atMs: 10 })
+  await meter.settled()
+  assert.equal(await longDuration(), 1)
+
+  // 2. No head yet: handed over after the wait, and the in-flight gauge shows the class.
+  const b = open()
+  b.requestChunk(body('B'))
+  b.requestEnd()
+  const t0 = performance.now()
+  while (handed.length < 2) await new Promise((r) => setTimeout(r, 5))
+  const waited = performance.now() - t0
+  assert.ok(waited >= 200, `handed over after ${waited.toFixed(0)} ms`)
+  await tick()
+  assert.equal(
+    await gaugeValue(registry, 'inferwatch_requests_in_flight', {
+      gen_ai_request_model: MODEL,
+      context_class: 'long',
+    }),
+    1,
+  )
+  b.end({ errorType: 'client_abort', atMs: 10 })
+
+  // 3. Ended before any answer: handed over at the end, and recorded with its class.
+  const c = open()
+  c.requestChunk(body('C'))
+  c.requestEnd()
+  c.end({ errorType: 'upstream_unreachable', atMs: 10 })
+  await meter.settled()
+  assert.equal(handed.length, 3)
+  assert.ok(handed[2]?.includes('"C a a'))
+  assert.equal(await longDuration(), 3)
+  assert.equal(await gaugeValue(registry, 'inferwatch_requests_in_flight', {}), 0)
+})
