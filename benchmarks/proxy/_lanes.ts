@@ -174,11 +174,15 @@ export async function measureLargePrompt(
   targets: readonly Target[],
   n: number,
   body: Buffer,
+  /** Runs after the warm-up round: the first long prompt makes the meter load the tokenizer
+   * (~1 s of a core, once per process), which must not overlap the measured rounds. */
+  afterWarmup: () => Promise<unknown> = async () => {},
 ): Promise<Map<string, number[]>> {
   const agents = targets.map(() => agentFor(1))
   const urls = targets.map((t) => new URL(t.url))
   const out = new Map<string, number[]>(targets.map((t) => [t.name, []]))
   for (let i = 0; i < n + 1; i++) {
+    if (i === 1) await afterWarmup()
     for (const j of roundOrder(i, targets.length)) {
       const t = await exchange(
         urls[j] as URL,

@@ -146,9 +146,12 @@ async function main(): Promise<void> {
       inferwatch: iw.child.pid,
     }
 
+    const allPids = Object.values(pidOf).filter((p): p is number => p !== undefined)
+    await settle(allPids)
     log(`lane 1: added latency, concurrency 1, ${plan.latencyN} requests per target`)
     const lat = await measureLatency(targets, plan.latencyN, plan.warmup)
 
+    await settle(allPids)
     log(
       `lane 2: streaming, 64 deltas 20 ms apart, ${plan.rounds}x${plan.streams} streams per target`,
     )
@@ -160,7 +163,6 @@ async function main(): Promise<void> {
     const wrk = new Map<string, WrkResult>()
     const rss = new Map<string, number>()
     const cpuUsPerRequest = new Map<string, number>()
-    const allPids = Object.values(pidOf).filter((p): p is number => p !== undefined)
     const runs = new Map<string, { result: WrkResult; cpuUs: number }[]>()
     for (let round = 0; round < plan.wrkRounds; round++) {
       for (const j of roundOrder(round, targets.length)) {
@@ -198,6 +200,7 @@ async function main(): Promise<void> {
     }
 
     // Before lane 4: a 1 MB prompt makes the meter load the Qwen3 tokenizer (~175 MB by itself).
+    await settle(allPids)
     log(`lane 5: RSS holding ${plan.manyStreams} concurrent streams`)
     const held = new Map<string, { rss: number; ok: number }>()
     for (const t of streamTargets) {
@@ -208,11 +211,12 @@ async function main(): Promise<void> {
 
     log(`lane 4: ~1 MB chat prompt, ${plan.largeN} requests per target`)
     const big = largeChatBody(1024 * 1024)
-    const lg = await measureLargePrompt(streamTargets, plan.largeN, big)
+    const lg = await measureLargePrompt(streamTargets, plan.largeN, big, () => settle(allPids))
     const rssAfterLarge = new Map(
       streamTargets.map((t) => [t.name as string, rssBytes(pidOf[t.name] ?? 0)]),
     )
 
+    await settle(allPids)
     log(`lane 6: CPU per hop in one process, ${plan.hopReps}x${plan.hopN} requests per target`)
     const hop = await measureCpuPerHop(plan.hopN, plan.hopReps)
 
