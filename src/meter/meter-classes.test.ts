@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { Worker } from 'node:worker_threads'
-import { drive, MODEL, newMeter, sse } from '../testing/meter-drive.js'
+import { drive, MODEL, newMeter, observePost, sse } from '../testing/meter-drive.js'
 import { gaugeValue, readHistogram } from '../testing/registry-values.js'
 import { createTokenCounter, type TokenCounter } from '../tokens/index.js'
 
@@ -158,13 +158,7 @@ test('a 1 MB prompt is handed whole to the worker to parse and count (its main-t
   )
   let best = Number.POSITIVE_INFINITY
   for (let run = 0; run < 8; run++) {
-    const obs = meter.observe({
-      method: 'POST',
-      url: '/v1/completions',
-      headers: {},
-      startedAtMs: 0,
-    })
-    assert.ok(obs)
+    const obs = observePost(meter, '/v1/completions')
     const t0 = performance.now()
     for (const c of chunks) obs.requestChunk(c)
     obs.requestEnd()
@@ -178,8 +172,7 @@ test('a 1 MB prompt is handed whole to the worker to parse and count (its main-t
   // its own (transferable, not a view into a pooled one).
   for (const headers of [[], ['Content-Length', String(body.length)]]) {
     handed = undefined
-    const obs = meter.observe({ method: 'POST', url: '/v1/completions', headers, startedAtMs: 0 })
-    assert.ok(obs)
+    const obs = observePost(meter, '/v1/completions', headers)
     for (const c of chunks) obs.requestChunk(c)
     obs.requestEnd()
     obs.end({ errorType: '', atMs: 1 })
@@ -192,13 +185,7 @@ test('a 1 MB prompt is handed whole to the worker to parse and count (its main-t
   }
   // Cut short of its declared length (the client went away): not analysed.
   handed = undefined
-  const cut = meter.observe({
-    method: 'POST',
-    url: '/v1/completions',
-    headers: ['content-length', String(body.length + 10)],
-    startedAtMs: 0,
-  })
-  assert.ok(cut)
+  const cut = observePost(meter, '/v1/completions', ['content-length', String(body.length + 10)])
   for (const c of chunks) cut.requestChunk(c)
   cut.requestEnd()
   cut.end({ errorType: 'client_abort', atMs: 1 })
@@ -232,16 +219,7 @@ test('a large body goes to the worker after the response head, after the wait, o
   const { registry, meter } = newMeter(stub)
   const body = (tag: string) =>
     Buffer.from(JSON.stringify({ model: MODEL, prompt: `${tag}${' a'.repeat(40_000)}` }))
-  const open = () => {
-    const obs = meter.observe({
-      method: 'POST',
-      url: '/v1/completions',
-      headers: {},
-      startedAtMs: 0,
-    })
-    assert.ok(obs)
-    return obs
-  }
+  const open = () => observePost(meter, '/v1/completions')
   const tick = () => new Promise((r) => setImmediate(r))
   const longDuration = async () =>
     (

@@ -41,6 +41,17 @@ export interface Drive {
   errorType?: ErrorType
 }
 
+/** Observes one POST to `url` arriving at t=0 (failing the test when the meter declines it). */
+export function observePost(
+  meter: MeterHandle,
+  url: string,
+  headers: Record<string, string> | string[] = {},
+): ExchangeObserver {
+  const obs = meter.observe({ method: 'POST', url, headers, startedAtMs: 0 })
+  assert.ok(obs, `${url} is metered`)
+  return obs
+}
+
 /** Opens one chat exchange (arrival at t=1000) and sends its request body: the hooks after that
  * are the test's. */
 export function openChat(meter: MeterHandle, body: string): ExchangeObserver {
