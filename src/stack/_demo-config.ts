@@ -26,6 +26,10 @@ export interface DemoTiming {
   scrapeS: number
   /** Each alert's `for`, wall seconds. */
   forS: (alert: string) => number
+  /** From an alert firing in Prometheus to Alertmanager's notification, wall seconds: the next
+   * evaluation sends it, then the group waits `group_wait`. An alert resolved sooner is never
+   * notified (https://prometheus.io/docs/alerting/latest/configuration/#route). */
+  notifyS: number
 }
 
 const FOR_KEYS: Record<string, keyof Config['alerts']> = {
@@ -103,5 +107,8 @@ export function demoTiming(config: Readonly<Config>, speed: number): DemoTiming 
       const s = key ? (config.alerts[key] as { forSeconds: number }).forSeconds : 0
       return test ? Math.min(s, 2) : s
     },
+    notifyS:
+      (test ? 1 : config.alertmanager.groupWaitSeconds) +
+      2 * (test ? 1 : config.prometheus.evaluationIntervalSeconds),
   }
 }

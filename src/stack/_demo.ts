@@ -75,6 +75,11 @@ export async function runDemoDriver(o: DemoDriverOptions): Promise<DemoOutcome> 
       )
     })
 
+  // The cause stays until Alertmanager has had time to notify: the symptom of a demo that stopped
+  // the moment its alert fired could resolve inside group_wait, and nobody would be told.
+  const holdForNotification = (fired: boolean) =>
+    fired ? sleep(timing.notifyS * 1000) : Promise.resolve()
+
   // Background chat at `chatRate` requests per simulated second, for every phase.
   let chatRate = STEADY_RATE
   let chatMake = chat
@@ -131,6 +136,7 @@ export async function runDemoDriver(o: DemoDriverOptions): Promise<DemoOutcome> 
           }
         })()
         e.fired = await waitFor([e.alert], true, patience(e.alert, 120))
+        await holdForNotification(e.fired)
         stop.abort()
         await burst
         o.say('  the batch job stops; short chat dilutes the long-context share')
@@ -161,6 +167,7 @@ export async function runDemoDriver(o: DemoDriverOptions): Promise<DemoOutcome> 
         )
         if (!firing('LLMBacklogHigh') && firing('LLMQueueTimeHigh'))
           backlog.alert = 'LLMQueueTimeHigh'
+        await holdForNotification(kv.fired || backlog.fired)
         stop.abort()
         await squeeze
         o.say('  the squeeze ends (clients cancel); the cache drains')
@@ -179,6 +186,7 @@ export async function runDemoDriver(o: DemoDriverOptions): Promise<DemoOutcome> 
           sim.faults.setForeignGpuMemoryBytes(Math.round(LEAK_BYTES * f))
         }, 100)
         e.fired = await waitFor([e.alert], true, patience(e.alert, 30))
+        await holdForNotification(e.fired)
         clearInterval(ramp)
         o.say('  the leaking process exits; its memory is released')
         sim.faults.setForeignGpuMemoryBytes(0)
