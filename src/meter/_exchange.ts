@@ -57,6 +57,17 @@ interface Analysis {
   user: string | undefined
 }
 
+/** The parts so far in a fresh, unpooled buffer of `size` bytes (transferable to the worker). */
+function copyOf(parts: readonly Buffer[], size: number): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(size)
+  let at = 0
+  for (const p of parts) {
+    bytes.set(p, at)
+    at += p.length
+  }
+  return bytes
+}
+
 /** The longest a large body waits for the engine's answer before it is analysed anyway. */
 export const WORKER_WAIT_MS = 250
 
@@ -106,6 +117,8 @@ export class Exchange implements ExchangeObserver {
   private workerTimer: NodeJS.Timeout | undefined
   private workerHandedOver: ((done: Promise<void> | undefined) => void) | undefined
   private headSeen = false
+  /** startCopy ran (once: a chunked body is not asked for its length again on every chunk). */
+  private copyTried = false
   /** The worker's copy of a large body with a declared length, filled as it arrives. */
   private reqCopy: Buffer | undefined
   private analysis: Analysis | undefined
@@ -148,22 +161,18 @@ export class Exchange implements ExchangeObserver {
       return
     }
     this.reqParts.push(chunk)
-    if (this.reqBytes > this.ctx.inlineParseMaxBytes) this.startCopy()
+    if (this.reqBytes > this.ctx.inlineParseMaxBytes && !this.copyTried) this.startCopy()
   }
 
   /** A body bound for the worker with its length declared: copied into the buffer the worker gets
    * as each chunk arrives, in the gaps of the upload, not all at once after its last byte (when
    * the engine's first answer may be on its way). */
   private startCopy(): void {
+    this.copyTried = true
     const declared = Number(headerValue(this.start.headers, 'content-length'))
     if (!Number.isInteger(declared) || declared < this.reqBytes) return
     if (declared > this.ctx.maxBufferedBytes) return
-    this.reqCopy = Buffer.allocUnsafeSlow(declared)
-    let at = 0
-    for (const p of this.reqParts) {
-      this.reqCopy.set(p, at)
-      at += p.length
-    }
+    this.reqCopy = copyOf(this.reqParts, declared)
     this.reqParts = []
   }
 
@@ -193,15 +202,9 @@ export class Exchange implements ExchangeObserver {
       this.analyzeInline(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts))
       return
     }
-    // A chunked body (no declared length): one copy into a fresh, unpooled buffer, transferred to
-    // the worker (no main-thread parse).
-    const bytes = Buffer.allocUnsafeSlow(this.reqBytes)
-    let at = 0
-    for (const p of parts) {
-      bytes.set(p, at)
-      at += p.length
-    }
-    this.toWorker(bytes)
+    // A chunked body (no declared length): one copy now, transferred to the worker (no
+    // main-thread parse).
+    this.toWorker(copyOf(parts, this.reqBytes))
   }
 
   /** A large body goes to the worker once the engine has answered (its response head), at the

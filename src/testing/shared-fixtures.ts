@@ -15,7 +15,7 @@ export function sharedDir(): string | undefined {
 
 export const SHARED_SKIP = 'needs ../shared/fixtures (absent in this checkout)'
 
-/** Absolute path of a shared fixture, or undefined when ../shared is absent. */
+/** Absolute path of a shared fixture, or undefined when the fixture folder is absent (README, Development). */
 export function sharedFixture(rel: string): string | undefined {
   const dir = sharedDir()
   return dir ? join(dir, 'fixtures', rel) : undefined
