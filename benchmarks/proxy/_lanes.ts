@@ -7,6 +7,8 @@ export interface Target {
   url: string
   /** Sent with every request (Portkey's provider and custom-host headers). */
   headers?: Record<string, string>
+  /** The process serving `url` (its CPU and RSS are read from /proc). */
+  pid?: number
 }
 
 const SMALL_CHAT = Buffer.from(

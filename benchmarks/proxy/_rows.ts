@@ -29,6 +29,9 @@ export interface Measured {
   hop: Record<string, number>
 }
 
+/** latencyMs key of direct's samples from Portkey's own pass of lane 1 (Portkey's baseline). */
+export const PORTKEY_PASS_DIRECT = 'direct (Portkey pass)'
+
 const MB = 1048576
 const mbText = (b: number) => `${(b / MB).toFixed(0)} MB`
 
@@ -54,14 +57,16 @@ export function buildRows(m: Measured): Row[] {
       TARGETS.map((t) => [t, figures[t] === undefined ? '—' : fmt(figures[t] as number, t)]),
     ) as Row['cells']
 
-  /** A latency row: direct's own figure, every other target's added to it. */
+  /** A latency row: direct's own figure, every other target's added to its baseline's (direct
+   * measured in the same pass). */
   const added = (
     lane: string,
     f: (n: string) => number,
     goal: (iw: number, pipe: number, portkey: number | undefined) => string,
+    baseline: (t: TargetName) => string = () => 'direct',
   ) => {
     const d = f('direct')
-    const figures = figuresOf((t) => (t === 'direct' ? d : f(t) - d))
+    const figures = figuresOf((t) => (t === 'direct' ? d : f(t) - f(baseline(t))))
     const withoutDirect = { ...figures, direct: undefined }
     rows.push({
       lane,
@@ -101,21 +106,26 @@ export function buildRows(m: Measured): Row[] {
     `<= pipe +${ms} ms: ${verdict(iw - pipe <= ms)}`
 
   const lq = (n: string, p: number) => percentile(m.latencyMs.get(n) ?? [], p)
+  const latencyBase = (t: TargetName) =>
+    t === 'portkey' && m.latencyMs.has(PORTKEY_PASS_DIRECT) ? PORTKEY_PASS_DIRECT : 'direct'
   added(
     '1 added latency p50',
     (n) => lq(n, 0.5),
     (iw, pipe, pk) =>
       `${within(iw, pipe, 0.15)}; <= 1/3 Portkey: ${pk === undefined ? 'n/a' : verdict(iw <= pk / 3)}`,
+    latencyBase,
   )
   added(
     '1 added latency p90',
     (n) => lq(n, 0.9),
     () => 'reported',
+    latencyBase,
   )
   added(
     '1 added latency p99',
     (n) => lq(n, 0.99),
     () => 'reported',
+    latencyBase,
   )
   const sq = (n: string, k: 'ttftMs' | 'gapsMs', p: number) =>
     percentile(m.streaming.get(n)?.[k] ?? [], p)

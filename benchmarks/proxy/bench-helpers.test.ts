@@ -8,6 +8,7 @@ import { settle } from './_children.js'
 import { compareRuns, loadRun } from './_compare.js'
 import { roundOrder } from './_lanes.js'
 import { type Row, ratiosOf, renderTable } from './_report.js'
+import { buildRows, PORTKEY_PASS_DIRECT } from './_rows.js'
 import { percentile } from './_stats.js'
 import { parseWrkOutput } from './_wrk.js'
 
@@ -140,4 +141,38 @@ test('settle waits for idle processes and gives up on a busy one', async (t) => 
   assert.equal(await settle([idle.pid as number], 3000), true)
   // A spinning process never goes quiet: the wait ends at its bound, saying so.
   assert.equal(await settle([busy.pid as number], 800), false)
+})
+
+test("lane 1: Portkey's added latency is against direct of its own pass, the others' against the shared one", () => {
+  const same = (ms: number) => Array.from({ length: 11 }, () => ms)
+  const measured = {
+    names: ['direct', 'nginx', 'node-pipe', 'portkey', 'inferwatch'] as const,
+    manyStreams: 1000,
+    latencyMs: new Map([
+      ['direct', same(1)],
+      ['nginx', same(1.2)],
+      ['node-pipe', same(1.5)],
+      ['inferwatch', same(1.6)],
+      ['portkey', same(5)],
+      [PORTKEY_PASS_DIRECT, same(2)],
+    ]),
+    streaming: new Map(),
+    wrk: new Map(),
+    cpuUsPerRequest: new Map(),
+    rssAfterWrk: new Map(),
+    held: new Map(),
+    largeTtftMs: new Map(),
+    rssAfterLarge: new Map(),
+    hop: {},
+  }
+  const p50 = buildRows(measured).find((r) => r.lane === '1 added latency p50')
+  assert.ok(p50)
+  assert.equal(p50.figures.direct, 1)
+  assert.ok(Math.abs((p50.figures.portkey ?? 0) - 3) < 1e-9, `portkey ${p50.figures.portkey}`)
+  assert.ok(Math.abs((p50.figures.inferwatch ?? 0) - 0.6) < 1e-9)
+  assert.ok(Math.abs((p50.figures['node-pipe'] ?? 0) - 0.5) < 1e-9)
+  // Without a pass of its own (an older run's data), Portkey is against the shared direct.
+  measured.latencyMs.delete(PORTKEY_PASS_DIRECT)
+  const old = buildRows(measured).find((r) => r.lane === '1 added latency p50')
+  assert.ok(Math.abs((old?.figures.portkey ?? 0) - 4) < 1e-9)
 })

@@ -18,6 +18,11 @@ export function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name.toLowerCase())
 }
 
+// The lengths of those names and of Host: any other name can be kept without lower-casing it
+// first (a copy for every mixed-case name, twice per request; most headers are not hop-by-hop).
+const MAY_DROP = new Uint8Array(32)
+for (const name of [...HOP_BY_HOP, 'host']) MAY_DROP[name.length] = 1
+
 /**
  * Copies a raw header list (`message.rawHeaders`: name, value, name, value…; casing, order and
  * repeats preserved) without hop-by-hop headers. `host`, when given, replaces the client's Host
@@ -41,9 +46,11 @@ export function forwardableHeaders(raw: readonly string[], host?: string): strin
   const out: string[] = host === undefined ? [] : ['Host', host]
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
-    const lower = name.toLowerCase()
-    if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue
-    if (host !== undefined && lower === 'host') continue
+    if (named !== undefined || MAY_DROP[name.length] === 1) {
+      const lower = name.toLowerCase()
+      if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue
+      if (host !== undefined && lower === 'host') continue
+    }
     out.push(name, raw[i + 1] as string)
   }
   return out
