@@ -58,8 +58,8 @@ interface Analysis {
 }
 
 /** The parts so far in a fresh, unpooled buffer of `size` bytes (transferable to the worker). */
-function copyOf(parts: readonly Buffer[], size: number): Buffer {
-  const bytes = Buffer.allocUnsafeSlow(size)
+function copyOf(parts: readonly Buffer[], size: number, counter: TokenCounter): Uint8Array {
+  const bytes = counter.bodyBuffer?.(size) ?? Buffer.allocUnsafeSlow(size)
   let at = 0
   for (const p of parts) {
     bytes.set(p, at)
@@ -120,7 +120,7 @@ export class Exchange implements ExchangeObserver {
   /** startCopy ran (once: a chunked body is not asked for its length again on every chunk). */
   private copyTried = false
   /** The worker's copy of a large body with a declared length, filled as it arrives. */
-  private reqCopy: Buffer | undefined
+  private reqCopy: Uint8Array | undefined
   private analysis: Analysis | undefined
   private analysisDone: Promise<void> | undefined
   /** A token count or worker parse is outstanding: the final recording waits for it. */
@@ -172,12 +172,12 @@ export class Exchange implements ExchangeObserver {
     const declared = Number(headerValue(this.start.headers, 'content-length'))
     if (!Number.isInteger(declared) || declared < this.reqBytes) return
     if (declared > this.ctx.maxBufferedBytes) return
-    this.reqCopy = copyOf(this.reqParts, declared)
+    this.reqCopy = copyOf(this.reqParts, declared, this.ctx.counter)
     this.reqParts = []
   }
 
   private copyIn(chunk: Buffer, at: number): void {
-    const copy = this.reqCopy as Buffer
+    const copy = this.reqCopy as Uint8Array
     if (this.reqBytes > copy.length) {
       // More than declared (never from Node's parser): the body is not analysed.
       this.reqOverflow = true
@@ -204,7 +204,7 @@ export class Exchange implements ExchangeObserver {
     }
     // A chunked body (no declared length): one copy now, transferred to the worker (no
     // main-thread parse).
-    this.toWorker(copyOf(parts, this.reqBytes))
+    this.toWorker(copyOf(parts, this.reqBytes, this.ctx.counter))
   }
 
   /** A large body goes to the worker once the engine has answered (its response head), at the

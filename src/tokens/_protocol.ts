@@ -23,5 +23,11 @@ export type WorkerRequest =
 
 export type WorkerReply =
   | { id: number; tokens: number; tokenizerLoaded: boolean }
-  | { id: number; analysis: WorkerAnalysis | undefined; tokenizerLoaded: boolean }
+  | {
+      id: number
+      analysis: WorkerAnalysis | undefined
+      tokenizerLoaded: boolean
+      /** The body's buffer, transferred back once decoded, for the next large body. */
+      spare?: ArrayBuffer
+    }
   | { id: number; error: string; tokenizerLoaded: boolean }

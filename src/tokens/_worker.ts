@@ -21,7 +21,10 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply> {
     return { id: msg.id, tokens: await count(msg.text), tokenizerLoaded: true }
   }
   const a = analyzePromptBytes(msg.path, msg.bytes, msg.hint as GenerateHint)
-  if (!a) return { id: msg.id, analysis: undefined, tokenizerLoaded: tokenizer !== undefined }
+  // Decoded: the bytes are not read again, and their buffer goes back for reuse (counter.ts).
+  const spare = msg.bytes.buffer instanceof ArrayBuffer ? msg.bytes.buffer : undefined
+  if (!a)
+    return { id: msg.id, analysis: undefined, tokenizerLoaded: tokenizer !== undefined, spare }
   const { promptText, morePromptTexts: _more, ...rest } = a
   const counted = promptCountText(a)
   let promptTokens = a.promptIdCount
@@ -35,12 +38,13 @@ async function handle(msg: WorkerRequest): Promise<WorkerReply> {
     id: msg.id,
     analysis: { ...rest, promptChars: promptText?.length, promptTokens, short },
     tokenizerLoaded: tokenizer !== undefined,
+    spare,
   }
 }
 
 parentPort?.on('message', (msg: WorkerRequest) => {
   handle(msg).then(
-    (reply) => parentPort?.postMessage(reply),
+    (reply) => parentPort?.postMessage(reply, 'spare' in reply && reply.spare ? [reply.spare] : []),
     (err: unknown) =>
       parentPort?.postMessage({
         id: msg.id,

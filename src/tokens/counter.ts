@@ -35,9 +35,65 @@ export interface TokenCounter {
     hint: GenerateHint,
     shortBelowBytes: number,
   ): Promise<WorkerAnalysis | undefined>
+  /** A buffer of exactly `size` bytes to copy a body into for analyzeBody: a view of one the
+   * worker handed back after parsing an earlier body when one is big enough, else a new one. */
+  bodyBuffer?(size: number): Uint8Array
   workerStarted(): boolean
   tokenizerLoaded(): boolean
   close(): Promise<void>
+}
+
+// Body buffers come back from the worker once it has decoded them and are reused: a fresh 1 MB
+// copy per large request would push V8's external-memory accounting into a full GC on the main
+// thread every few requests (a pause of several ms, seen in --trace-gc as "external memory
+// pressure"). Sizes are rounded up so bodies of about the same size share buffers; the spares kept
+// are bounded in count and bytes.
+const BODY_BUFFER_STEP = 256 * 1024
+const SPARES_MAX = 8
+const SPARE_BYTES_MAX = 32 * 1024 * 1024
+
+/** Reusable body buffers (see above); exported for its test. */
+export class BodyBuffers {
+  private readonly spares: ArrayBuffer[] = []
+  private spareBytes = 0
+  /** Buffers handed out here: the only ones analyzeBody may transfer without a full-length view. */
+  private readonly ours = new WeakSet<ArrayBuffer>()
+
+  take(size: number): Uint8Array {
+    let best = -1
+    for (let i = 0; i < this.spares.length; i++) {
+      const len = (this.spares[i] as ArrayBuffer).byteLength
+      if (len >= size && (best < 0 || len < (this.spares[best] as ArrayBuffer).byteLength)) best = i
+    }
+    let buffer: ArrayBuffer
+    if (best >= 0) {
+      buffer = this.spares.splice(best, 1)[0] as ArrayBuffer
+      this.spareBytes -= buffer.byteLength
+    } else {
+      buffer = new ArrayBuffer(Math.ceil(Math.max(1, size) / BODY_BUFFER_STEP) * BODY_BUFFER_STEP)
+    }
+    this.ours.add(buffer)
+    return new Uint8Array(buffer, 0, size)
+  }
+
+  /** A buffer the worker is done with (its bytes are never read again). */
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === 0 || buffer.byteLength % BODY_BUFFER_STEP !== 0) return
+    if (this.spares.length >= SPARES_MAX) return
+    if (this.spareBytes + buffer.byteLength > SPARE_BYTES_MAX) return
+    this.spares.push(buffer)
+    this.spareBytes += buffer.byteLength
+  }
+
+  /** Whether `bytes` may be transferred to the worker: its whole buffer, or one handed out here. */
+  transferable(bytes: Uint8Array): boolean {
+    if (bytes.byteOffset !== 0 || !(bytes.buffer instanceof ArrayBuffer)) return false
+    return bytes.byteLength === bytes.buffer.byteLength || this.ours.has(bytes.buffer)
+  }
+
+  get spareCount(): number {
+    return this.spares.length
+  }
 }
 
 type Pending = { resolve: (reply: WorkerReply | undefined) => void }
@@ -57,6 +113,7 @@ export function createTokenCounter(options: TokenCounterOptions = {}): TokenCoun
   let closed = false
   let nextId = 0
   const failures: number[] = []
+  const buffers = new BodyBuffers()
 
   // The watchdog: armed while jobs are pending; it fires when no answer came since it was armed.
   let answers = 0
@@ -114,6 +171,7 @@ export function createTokenCounter(options: TokenCounterOptions = {}): TokenCoun
     w.unref()
     w.on('message', (reply: WorkerReply) => {
       if (reply.tokenizerLoaded) loaded = true
+      if ('spare' in reply && reply.spare) buffers.give(reply.spare)
       answers++
       const p = pending.get(reply.id)
       if (!p) return
@@ -158,7 +216,7 @@ export function createTokenCounter(options: TokenCounterOptions = {}): TokenCoun
       return reply && 'tokens' in reply ? reply.tokens : undefined
     },
     async analyzeBody(path, bytes, hint, shortBelowBytes) {
-      const transferable = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+      const transferable = buffers.transferable(bytes)
       const msg: WorkerRequest = {
         id: ++nextId,
         kind: 'analyze',
@@ -170,6 +228,7 @@ export function createTokenCounter(options: TokenCounterOptions = {}): TokenCoun
       const reply = await send(msg, transferable ? [bytes.buffer as ArrayBuffer] : [])
       return reply && 'analysis' in reply ? reply.analysis : undefined
     },
+    bodyBuffer: (size) => buffers.take(size),
     workerStarted: () => started,
     tokenizerLoaded: () => loaded,
     async close() {
