@@ -21,6 +21,8 @@ export interface Measured {
   latencyMs: Map<string, number[]>
   streaming: Map<string, { ttftMs: number[]; gapsMs: number[] }>
   wrk: Map<string, WrkResult>
+  /** inferwatch / pipe throughput, the median of per-round ratios (_stats.ts pairedRatio). */
+  throughputVsPipe?: number
   cpuUsPerRequest: Map<string, number>
   rssAfterWrk: Map<string, number>
   held: Map<string, { rss: number; ok: number }>
@@ -141,13 +143,18 @@ export function buildRows(m: Measured): Row[] {
   )
   const rps = (n: string) => m.wrk.get(n)?.requestsPerSec ?? Number.NaN
   const iwRps = rps('inferwatch')
+  const paired = m.throughputVsPipe
+  const vsPipe =
+    paired !== undefined && Number.isFinite(paired)
+      ? `>= 0.9x pipe (round by round: ${fmtRatio(paired)}): ${verdict(paired >= 0.9)}`
+      : `>= 0.9x pipe: ${verdict(iwRps >= 0.9 * rps('node-pipe'))}`
   plain(
     '3 throughput, wrk -c32 (req/s)',
     rps,
     (x) => x.toFixed(0),
     'req/s',
     'higher',
-    `>= 0.9x pipe: ${verdict(iwRps >= 0.9 * rps('node-pipe'))}; >= 2x Portkey: ${hasPortkey ? verdict(iwRps >= 2 * rps('portkey')) : 'n/a'}`,
+    `${vsPipe}; >= 2x Portkey: ${hasPortkey ? verdict(iwRps >= 2 * rps('portkey')) : 'n/a'}`,
   )
   plain('3 wrk latency p99', (n) => m.wrk.get(n)?.p99Ms ?? Number.NaN, fmtMs, 'ms', 'lower')
   plain(

@@ -9,7 +9,7 @@ import { compareRuns, loadRun } from './_compare.js'
 import { roundOrder } from './_lanes.js'
 import { type Row, ratiosOf, renderTable } from './_report.js'
 import { buildRows, PORTKEY_PASS_DIRECT } from './_rows.js'
-import { percentile } from './_stats.js'
+import { pairedRatio, percentile } from './_stats.js'
 import { parseWrkOutput } from './_wrk.js'
 
 // The benchmark is a script, not a test; these pin the parsing its table depends on.
@@ -175,4 +175,23 @@ test("lane 1: Portkey's added latency is against direct of its own pass, the oth
   measured.latencyMs.delete(PORTKEY_PASS_DIRECT)
   const old = buildRows(measured).find((r) => r.lane === '1 added latency p50')
   assert.ok(Math.abs((old?.figures.portkey ?? 0) - 4) < 1e-9)
+})
+
+test('pairedRatio: the median of per-round ratios of the means, rounds missing a side skipped', () => {
+  const f = (round: number, name: string, value: number) => ({ round, name, value })
+  const figures = [
+    // Round 0: a slow machine for both (ratio 0.9); round 1: fast for both (0.8); round 2: 1.0.
+    f(0, 'iw', 400),
+    f(0, 'iw', 500),
+    f(0, 'pipe', 500),
+    f(1, 'iw', 800),
+    f(1, 'pipe', 1000),
+    f(2, 'pipe', 700),
+    f(2, 'iw', 700),
+    f(2, 'other', 1),
+    f(3, 'iw', 5000),
+  ]
+  assert.ok(Math.abs(pairedRatio(figures, 'iw', 'pipe') - 0.9) < 1e-9)
+  // The ratio of the overall medians would say otherwise (700 / 700 = 1.0).
+  assert.ok(Number.isNaN(pairedRatio(figures, 'iw', 'nobody')))
 })

@@ -35,7 +35,7 @@ import {
 } from './_lanes.js'
 import { renderTable, type TargetName } from './_report.js'
 import { buildRows, PORTKEY_PASS_DIRECT } from './_rows.js'
-import { percentile } from './_stats.js'
+import { pairedRatio, percentile, type RoundFigure } from './_stats.js'
 import { runWrk, type WrkResult } from './_wrk.js'
 
 // Built to dist-bench/benchmarks/proxy/; inferwatch itself runs from the package build in dist/.
@@ -94,10 +94,11 @@ async function main(): Promise<void> {
     : {
         latencyN: 2000,
         warmup: 300,
-        rounds: 3,
+        // 100 streams per target: a p99 that is not simply the slowest one.
+        rounds: 10,
         streams: 10,
-        wrkS: 4,
-        wrkRounds: 3,
+        wrkS: 3,
+        wrkRounds: 5,
         largeN: 20,
         hopN: 3000,
         hopReps: 4,
@@ -199,6 +200,7 @@ async function main(): Promise<void> {
     const rss = new Map<string, number>()
     const cpuUsPerRequest = new Map<string, number>()
     const runs = new Map<string, { result: WrkResult; cpuUs: number }[]>()
+    const rounds: RoundFigure[] = []
     for (let round = 0; round < plan.wrkRounds; round++) {
       for (const j of roundOrder(round, targets.length)) {
         const t = targets[j] as Target
@@ -217,8 +219,11 @@ async function main(): Promise<void> {
         })
         const cpuUs = ((cpuSeconds(pid) - cpuBefore) * 1e6) / Math.max(1, result.requests)
         runs.set(t.name, [...(runs.get(t.name) ?? []), { result, cpuUs }])
+        rounds.push({ round, name: t.name, value: result.requestsPerSec })
       }
     }
+    // The verdict's ratio: per round, inferwatch's processes against the pipe's, then the median.
+    const throughputVsPipe = pairedRatio(rounds, 'inferwatch', 'node-pipe')
     for (const t of primary) {
       // The median round by throughput, over all of the target's processes, stands for the target
       // (its latency and CPU with it).
@@ -265,6 +270,7 @@ async function main(): Promise<void> {
       cpuUsPerRequest,
       rssAfterWrk: rss,
       held,
+      throughputVsPipe,
       largeTtftMs: lg,
       rssAfterLarge,
       hop,
@@ -314,6 +320,8 @@ async function main(): Promise<void> {
             ]),
           ),
           wrk: Object.fromEntries(wrk),
+          wrkRounds: rounds,
+          throughputVsPipe,
           rssBytes: Object.fromEntries(rss),
           cpuUsPerRequest: Object.fromEntries(cpuUsPerRequest),
           cpuPerHopUs: hop,
