@@ -18,10 +18,35 @@ export function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name.toLowerCase())
 }
 
-// The lengths of those names and of Host: any other name can be kept without lower-casing it
-// first (a copy for every mixed-case name, twice per request; most headers are not hop-by-hop).
-const MAY_DROP = new Uint8Array(32)
-for (const name of [...HOP_BY_HOP, 'host']) MAY_DROP[name.length] = 1
+// Hop-by-hop names (and Host) by length: any other name is kept without being looked at further,
+// and these are compared without a lower-cased copy (two copies per request otherwise: most
+// headers are not hop-by-hop).
+const DROP_BY_LENGTH: (string[] | undefined)[] = []
+for (const name of HOP_BY_HOP) {
+  const same = DROP_BY_LENGTH[name.length] ?? []
+  same.push(name)
+  DROP_BY_LENGTH[name.length] = same
+}
+const HOST_LENGTH = 4
+
+/** `name` equals `lower` (lower-case letters and '-') whatever its ASCII case, without a copy.
+ * `| 0x20` lower-cases a letter and keeps '-'; header names and values never hold the one other
+ * character it maps onto one of these (CR), as Node's parser rejects it. */
+export function sameName(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false
+  for (let i = 0; i < lower.length; i++) {
+    if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false
+  }
+  return true
+}
+
+function isDropped(name: string, replacingHost: boolean): boolean {
+  const candidates = DROP_BY_LENGTH[name.length]
+  if (candidates !== undefined) {
+    for (const c of candidates) if (sameName(name, c)) return true
+  }
+  return replacingHost && name.length === HOST_LENGTH && sameName(name, 'host')
+}
 
 /**
  * Copies a raw header list (`message.rawHeaders`: name, value, name, value…; casing, order and
@@ -30,27 +55,28 @@ for (const name of [...HOP_BY_HOP, 'host']) MAY_DROP[name.length] = 1
  * `proxy_set_header Host $proxy_host`.
  */
 export function forwardableHeaders(raw: readonly string[], host?: string): string[] {
+  // Headers that Connection names (RFC 9110 §7.6.1), beyond those dropped anyway: the usual
+  // `keep-alive` names none (`close` names the reserved field Close, so it goes the long way).
   let named: Set<string> | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
-      for (const token of (raw[i + 1] as string).split(',')) {
-        const t = token.trim().toLowerCase()
-        if (t) {
-          named ??= new Set()
-          named.add(t)
-        }
+    if (name.length !== 10 || !sameName(name, 'connection')) continue
+    const value = raw[i + 1] as string
+    if (sameName(value, 'keep-alive')) continue
+    for (const token of value.split(',')) {
+      const t = token.trim().toLowerCase()
+      if (t) {
+        named ??= new Set()
+        named.add(t)
       }
     }
   }
-  const out: string[] = host === undefined ? [] : ['Host', host]
+  const replacingHost = host !== undefined
+  const out: string[] = replacingHost ? ['Host', host] : []
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
-    if (named !== undefined || MAY_DROP[name.length] === 1) {
-      const lower = name.toLowerCase()
-      if (HOP_BY_HOP.has(lower) || named?.has(lower)) continue
-      if (host !== undefined && lower === 'host') continue
-    }
+    if (isDropped(name, replacingHost)) continue
+    if (named?.has(name.toLowerCase())) continue
     out.push(name, raw[i + 1] as string)
   }
   return out
