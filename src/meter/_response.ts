@@ -89,15 +89,14 @@ export class ResponseReader {
     // (https://github.com/huggingface/text-generation-inference/blob/main/router/src/server.rs).
     this.engPrompt = headerCount(headers, 'x-prompt-tokens')
     this.engOutput = headerCount(headers, 'x-generated-tokens')
-    const onData = (d: Buffer | undefined) => this.onData(d)
     if (ct.includes('text/event-stream')) {
       this.mode = 'sse'
-      this.sse = new SseParser(this.maxBufferedBytes, onData)
+      this.sse = new SseParser(this.maxBufferedBytes, (d) => this.onData(d))
     } else if (ct.includes('json') && !ct.includes('ndjson')) {
       this.mode = this.usageOnly ? 'usage-tail' : 'whole'
     } else {
       this.mode = 'lines'
-      this.lines = new LineSplitter(this.maxBufferedBytes, onData)
+      this.lines = new LineSplitter(this.maxBufferedBytes, (d) => this.onData(d))
     }
   }
 

@@ -13,7 +13,7 @@ import { Agent as HttpAgent } from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { sameName } from './_headers.js'
+import { sameLowerAscii } from '../shared/index.js'
 
 export interface UpstreamPool {
   agent: HttpAgent
@@ -116,7 +116,7 @@ export function createUpstreamPool(options: {
       const socket = s as PooledSocket
       for (let i = 0; i < rawHeaders.length; i += 2) {
         const name = rawHeaders[i] as string
-        if (!sameName(name, 'keep-alive')) continue
+        if (!sameLowerAscii(name, 'keep-alive')) continue
         const hint = /^\s*timeout=(\d+)/i.exec(rawHeaders[i + 1] as string)?.[1]
         if (hint === undefined) return
         const ms = Number(hint) * 1000 - 1000

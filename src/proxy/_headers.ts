@@ -1,3 +1,5 @@
+import { sameLowerAscii } from '../shared/index.js'
+
 // Hop-by-hop headers (RFC 9110 §7.6.1): Connection and every header it names, plus Proxy-Connection,
 // Keep-Alive, TE, Transfer-Encoding and Upgrade. They describe one connection, so a proxy must not
 // forward them. Proxy-Authenticate / Proxy-Authorization (RFC 9110 §11.7) address the next proxy,
@@ -29,23 +31,12 @@ for (const name of HOP_BY_HOP) {
 }
 const HOST_LENGTH = 4
 
-/** `name` equals `lower` (lower-case letters and '-') whatever its ASCII case, without a copy.
- * `| 0x20` lower-cases a letter and keeps '-'; header names and values never hold the one other
- * character it maps onto one of these (CR), as Node's parser rejects it. */
-export function sameName(name: string, lower: string): boolean {
-  if (name.length !== lower.length) return false
-  for (let i = 0; i < lower.length; i++) {
-    if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false
-  }
-  return true
-}
-
 function isDropped(name: string, replacingHost: boolean): boolean {
   const candidates = DROP_BY_LENGTH[name.length]
   if (candidates !== undefined) {
-    for (const c of candidates) if (sameName(name, c)) return true
+    for (const c of candidates) if (sameLowerAscii(name, c)) return true
   }
-  return replacingHost && name.length === HOST_LENGTH && sameName(name, 'host')
+  return replacingHost && name.length === HOST_LENGTH && sameLowerAscii(name, 'host')
 }
 
 /**
@@ -60,9 +51,9 @@ export function forwardableHeaders(raw: readonly string[], host?: string): strin
   let named: Set<string> | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
-    if (name.length !== 10 || !sameName(name, 'connection')) continue
+    if (name.length !== 10 || !sameLowerAscii(name, 'connection')) continue
     const value = raw[i + 1] as string
-    if (sameName(value, 'keep-alive')) continue
+    if (sameLowerAscii(value, 'keep-alive')) continue
     for (const token of value.split(',')) {
       const t = token.trim().toLowerCase()
       if (t) {

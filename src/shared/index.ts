@@ -1,7 +1,7 @@
 export { type AfterIo, createAfterIo } from './after-io.js'
 export { AppError, ERROR_CODES, type ErrorCode, exitCodeFor, isAppError } from './errors.js'
 export { FastHistogram } from './fast-histogram.js'
-export { type HeaderSource, headerValue } from './header-source.js'
+export { type HeaderSource, headerValue, sameLowerAscii } from './header-source.js'
 export { formatHostPort, type HostPort } from './host-port.js'
 export { LabelTree } from './label-tree.js'
 export { closeHttpServer, type Listening, type ListenSpec, listenHttp } from './listen.js'
