@@ -20,7 +20,7 @@ export function isHopByHop(name: string): boolean {
   return HOP_BY_HOP.has(name.toLowerCase())
 }
 
-// Hop-by-hop names (and Host) by length: any other name is kept without being looked at further,
+// Hop-by-hop names by length: any other name is kept without being looked at further,
 // and these are compared without a lower-cased copy (two copies per request otherwise: most
 // headers are not hop-by-hop).
 const DROP_BY_LENGTH: (string[] | undefined)[] = []
@@ -29,14 +29,13 @@ for (const name of HOP_BY_HOP) {
   same.push(name)
   DROP_BY_LENGTH[name.length] = same
 }
-const HOST_LENGTH = 4
 
 function isDropped(name: string, replacingHost: boolean): boolean {
   const candidates = DROP_BY_LENGTH[name.length]
   if (candidates !== undefined) {
     for (const c of candidates) if (sameLowerAscii(name, c)) return true
   }
-  return replacingHost && name.length === HOST_LENGTH && sameLowerAscii(name, 'host')
+  return replacingHost && sameLowerAscii(name, 'host')
 }
 
 /**
@@ -51,7 +50,7 @@ export function forwardableHeaders(raw: readonly string[], host?: string): strin
   let named: Set<string> | undefined
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string
-    if (name.length !== 10 || !sameLowerAscii(name, 'connection')) continue
+    if (!sameLowerAscii(name, 'connection')) continue
     const value = raw[i + 1] as string
     if (sameLowerAscii(value, 'keep-alive')) continue
     for (const token of value.split(',')) {
