@@ -57,7 +57,8 @@ interface Analysis {
   user: string | undefined
 }
 
-/** The parts so far in a fresh, unpooled buffer of `size` bytes (transferable to the worker). */
+/** The parts so far in a buffer of `size` bytes the worker may take: one it handed back when the
+ * counter has one big enough (`bodyBuffer`), else a fresh unpooled one. */
 function copyOf(parts: readonly Buffer[], size: number, counter: TokenCounter): Uint8Array {
   const bytes = counter.bodyBuffer?.(size) ?? Buffer.allocUnsafeSlow(size)
   let at = 0
