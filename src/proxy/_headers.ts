@@ -30,19 +30,21 @@ for (const name of HOP_BY_HOP) {
   DROP_BY_LENGTH[name.length] = same
 }
 
-function isDropped(name: string, replacingHost: boolean): boolean {
+function isDropped(name: string, request: boolean): boolean {
   const candidates = DROP_BY_LENGTH[name.length]
   if (candidates !== undefined) {
     for (const c of candidates) if (sameLowerAscii(name, c)) return true
   }
-  return replacingHost && sameLowerAscii(name, 'host')
+  // A request's Host is replaced; its Expect was answered by Node's server already (it sends the
+  // client `100 Continue` before the request reaches the proxy), so the engine is not asked again.
+  return request && (sameLowerAscii(name, 'host') || sameLowerAscii(name, 'expect'))
 }
 
 /**
  * Copies a raw header list (`message.rawHeaders`: name, value, name, value…; casing, order and
- * repeats preserved) without hop-by-hop headers. `host`, when given, replaces the client's Host
- * (placed first): the engine is addressed by its own authority, like nginx's default
- * `proxy_set_header Host $proxy_host`.
+ * repeats preserved) without hop-by-hop headers. `host`, given for a request, replaces the client's
+ * Host (placed first): the engine is addressed by its own authority, like nginx's default
+ * `proxy_set_header Host $proxy_host`; a request's `Expect` is dropped too.
  */
 export function forwardableHeaders(raw: readonly string[], host?: string): string[] {
   // Headers that Connection names (RFC 9110 §7.6.1), beyond those dropped anyway: the usual

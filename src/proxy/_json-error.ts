@@ -5,6 +5,7 @@ export type ProxyErrorType =
   | 'upstream_timeout'
   | 'upstream_reset'
   | 'request_too_large'
+  | 'request_not_forwardable'
 
 /** An OpenAI-style error body (`{"error":{"message","type","code"}}`) that clients already parse. */
 export function sendJsonError(

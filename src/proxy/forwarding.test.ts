@@ -162,7 +162,13 @@ test('hop-by-hop headers are dropped, end-to-end ones kept, Host names the upstr
   }
   assert.equal(seen.rawHeaders[seen.rawHeaders.indexOf('Authorization') + 1], 'Bearer sk-kept')
   assert.equal(seen.rawHeaders[seen.rawHeaders.indexOf('X-Kept-Req') + 1], 'yes')
-  assert.equal(seen.rawHeaders[seen.rawHeaders.indexOf('Host') + 1], new URL(upstream.url).host)
+  // One Host, the upstream's (undici writes its name in lower case).
+  assert.deepEqual(
+    seen.rawHeaders.filter(
+      (_, i) => seen.rawHeaders[i - 1]?.toLowerCase() === 'host' && i % 2 === 1,
+    ),
+    [new URL(upstream.url).host],
+  )
   assert.equal(reply.headers['x-hop-res'], undefined)
   assert.equal(reply.headers['proxy-authenticate'], undefined)
   assert.equal(reply.headers['x-kept-res'], 'yes')

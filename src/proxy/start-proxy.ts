@@ -1,5 +1,4 @@
-import { createServer, request as httpRequest } from 'node:http'
-import { request as httpsRequest } from 'node:https'
+import { createServer } from 'node:http'
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { Registry } from 'prom-client'
@@ -57,11 +56,13 @@ export const OVERHEAD_BUCKETS_SECONDS = [
 /** The metering reverse proxy: every method and path forwarded to `upstream`, bytes unchanged. */
 export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   const target = options.upstream
-  const https = target.protocol === 'https:'
   const logger = options.logger ?? createLogger()
   const now = options.now ?? (() => performance.now())
   // Only free sockets are closed when idle: long generations are never cut.
-  const pool = createUpstreamPool({ https, idleMs: options.upstreamIdleTimeoutMs ?? 60_000, now })
+  const pool = createUpstreamPool({
+    origin: `${target.protocol}//${target.authority}`,
+    idleMs: options.upstreamIdleTimeoutMs ?? 60_000,
+  })
   // One series, no labels: observing it is a bucket search and two additions (no label hashing).
   const histogram = options.registry
     ? new FastHistogram(
@@ -77,17 +78,12 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
   let inFlight = 0
   let drained: (() => void) | undefined
   const ctx: ExchangeContext = {
-    protocol: https ? 'https:' : 'http:',
-    hostname: target.hostname,
-    port: target.port,
+    pool: pool.pool,
+    fresh: pool.fresh,
+    failedOnReuse: pool.failedOnReuse,
     basePath: target.basePath,
     authority: target.authority,
     upstreamLabel: redactUrl(`${target.protocol}//${target.authority}`),
-    request: https ? (httpsRequest as typeof httpRequest) : httpRequest,
-    agent: pool.agent,
-    noteKeepAlive: pool.noteKeepAlive,
-    failedOnReuse: pool.failedOnReuse,
-    freshAgent: pool.freshAgent,
     meter: options.meter,
     logger,
     now,
@@ -156,7 +152,7 @@ export async function startProxy(options: ProxyOptions): Promise<ProxyHandle> {
         clearTimeout(force)
         // Socket 'close' events settle the destroyed exchanges a tick later; wait for them (bounded).
         if (inFlight > 0) await waitDrained(1000)
-        pool.destroy()
+        await pool.destroy()
       })()
       return closing
     },
