@@ -149,14 +149,15 @@ class Forward implements Dispatcher.DispatchHandlers {
         : headerValue(req.rawHeaders, 'transfer-encoding') !== undefined
           ? -1
           : 0
+    // Armed before dispatching: undici may fail a request it refuses at once, and finish() clears it.
+    this.timer = setTimeout(() => this.onTimeout(), ctx.upstreamTimeoutMs)
+    this.timer.unref?.()
     if (this.expected === 0) {
       this.dispatched = true
       this.send(ctx.pool, null)
     }
     req.on('data', (chunk: Buffer) => this.onRequestData(chunk))
     req.on('end', () => this.onRequestEnd())
-    this.timer = setTimeout(() => this.onTimeout(), ctx.upstreamTimeoutMs)
-    this.timer.unref?.()
     this.overheadMs = ctx.now() - this.startedAtMs
   }
 

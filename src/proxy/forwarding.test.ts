@@ -293,3 +293,67 @@ test('HEAD, 204 and 304 pass through without a body and without hanging', async 
   assert.equal((await send(proxy.url, { path: '/x' })).body.toString(), 'hello')
   assert.equal(proxy.inFlight(), 0)
 })
+
+test('Expect: 100-continue: the client is told to go on, the body arrives, the engine is not asked again', async (t) => {
+  const upstream = await startUpstream((_req, res, body) => res.end(body))
+  const proxy = await startProxy({ upstream: parseHttpUrl(upstream.url, 'upstream') })
+  t.after(async () => {
+    await proxy.close()
+    await closeServer(upstream.server)
+  })
+  const body = Buffer.from('{"model":"m","messages":[]}')
+  const reply = await new Promise<{ status: number; body: string; continued: boolean }>(
+    (resolve, reject) => {
+      let continued = false
+      const u = new URL(proxy.url)
+      const req = request({
+        hostname: u.hostname,
+        port: u.port,
+        method: 'POST',
+        path: '/v1/chat/completions',
+        headers: { expect: '100-continue', 'content-length': String(body.length) },
+        agent: false,
+      })
+      // The body goes only once the proxy answered 100 Continue.
+      req.on('continue', () => {
+        continued = true
+        req.end(body)
+      })
+      req.on('response', (res) => {
+        const parts: Buffer[] = []
+        res.on('data', (c: Buffer) => parts.push(c))
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(parts).toString(),
+            continued,
+          }),
+        )
+      })
+      req.on('error', reject)
+    },
+  )
+  assert.equal(reply.status, 200)
+  assert.ok(reply.continued, 'the client got 100 Continue')
+  assert.equal(reply.body, body.toString())
+  const names = upstream.seen[0]?.rawHeaders.filter((_, i) => i % 2 === 0) ?? []
+  assert.ok(!names.some((n) => n.toLowerCase() === 'expect'), `engine saw ${names.join(', ')}`)
+})
+
+test('a request line HTTP/1.1 cannot carry upstream (OPTIONS *) -> 400 request_not_forwardable, the proxy goes on', async (t) => {
+  const upstream = await startUpstream((_req, res) => res.end('ok'))
+  const meter = recordingMeter()
+  const proxy = await startProxy({ upstream: parseHttpUrl(upstream.url, 'upstream'), meter })
+  t.after(async () => {
+    await proxy.close()
+    await closeServer(upstream.server)
+  })
+  const reply = await send(proxy.url, { method: 'OPTIONS', path: '*' })
+  assert.equal(reply.status, 400)
+  assert.equal(reply.headers['x-inferwatch-error'], 'request_not_forwardable')
+  assert.match(reply.body.toString(), /cannot be forwarded/)
+  assert.equal(upstream.seen.length, 0)
+  // The next request is forwarded as usual.
+  assert.equal((await send(proxy.url, { path: '/v1/models' })).status, 200)
+  assert.equal(proxy.inFlight(), 0)
+})

@@ -13,7 +13,7 @@ import { startProxy } from './index.js'
 // never when the connection was new.
 
 /** What a raw upstream does with the n-th request (1-based) of one connection. */
-type Act = 'answer' | 'drop' | 'partial-head'
+type Act = 'answer' | 'drop' | 'reset' | 'partial-head'
 
 interface RawRequest {
   connection: number
@@ -51,6 +51,8 @@ async function rawUpstream(act: (nth: number) => Act): Promise<RawUpstream> {
         up.requests.push({ connection, nth, head: parsed.head, body: parsed.body })
         const what = act(nth)
         if (what === 'drop') return void socket.destroy()
+        // An RST instead of a FIN: the proxy sees ECONNRESET on the socket, not a close.
+        if (what === 'reset') return void socket.resetAndDestroy()
         if (what === 'partial-head') {
           socket.end('HTTP/1.1 200 OK\r\n')
           return
@@ -148,6 +150,34 @@ test('the engine drops a reused connection on the request -> retried once on a n
   assert.equal(meter.exchanges[1]?.outcome?.errorType, '')
   assert.equal(meter.exchanges[1]?.requestBytes, body.length, 'request bytes counted once')
   assert.equal(proxy.inFlight(), 0)
+})
+
+test('the engine resets a reused connection on the request -> retried once on a new one', async (t) => {
+  const { upstream, meter, post } = await setup(t, (nth) => (nth === 2 ? 'reset' : 'answer'))
+  assert.equal((await post(Buffer.from('{"first":true}'))).status, 200)
+  const body = Buffer.from('{"second":true}')
+  const reply = await post(body)
+  assert.equal(reply.status, 200, reply.body.toString())
+  assert.equal(JSON.parse(reply.body.toString()).sha, sha(body))
+  assert.deepEqual(
+    upstream.requests.map((r) => [r.connection, r.nth]),
+    [
+      [1, 1],
+      [1, 2],
+      [2, 1],
+    ],
+  )
+  await waitFor(() => meter.exchanges[1]?.outcome !== undefined)
+  assert.equal(meter.exchanges[1]?.outcome?.errorType, '')
+})
+
+test('a new connection that is reset is not retried', async (t) => {
+  const { upstream, post } = await setup(t, () => 'reset')
+  const reply = await post(Buffer.from('{}'))
+  assert.equal(reply.status, 502)
+  assert.match(reply.body.toString(), /"code":"upstream_reset"/)
+  await new Promise((r) => setTimeout(r, 100))
+  assert.equal(upstream.requests.length, 1)
 })
 
 test('no retry once a response byte arrived: the client sees 502 upstream_reset', async (t) => {
