@@ -4,6 +4,11 @@ import type { AddressInfo } from 'node:net'
 import { test } from 'node:test'
 import { createAfterIo } from './index.js'
 
+/** Waits until `n` check phases of the event loop have run. */
+async function checkPhases(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve))
+}
+
 test('queued calls run later, once, in order, each with its own arguments', async () => {
   const errors: unknown[] = []
   const later = createAfterIo((err) => errors.push(err))
@@ -12,11 +17,30 @@ test('queued calls run later, once, in order, each with its own arguments', asyn
   later.queue(note, 'a', 1, 'x')
   later.queue(note, 'b', 2, 'y')
   assert.deepEqual(seen, [], 'nothing runs inside queue()')
-  await new Promise((resolve) => setImmediate(resolve))
+  await checkPhases(2)
   assert.deepEqual(seen, ['a1x', 'b2y'])
-  await new Promise((resolve) => setImmediate(resolve))
+  await checkPhases(2)
   assert.deepEqual(seen, ['a1x', 'b2y'], 'a batch runs once')
   assert.deepEqual(errors, [])
+})
+
+test('a batch runs after what the same turn deferred to setImmediate (a request sent upstream so)', async () => {
+  // undici writes a request on a reused connection from a setImmediate made when it was
+  // dispatched; in a turn where several requests arrive, the batch queued with the first one must
+  // not run before the later ones went out.
+  const later = createAfterIo(() => {})
+  const order: string[] = []
+  await new Promise<void>((resolve) => {
+    // An I/O-like callback: the first request queues meter work, then each request defers its write.
+    setTimeout(() => {
+      setImmediate(() => order.push('write 1'))
+      later.queue(() => order.push('batch'), undefined, undefined, undefined)
+      setImmediate(() => order.push('write 2'))
+      setImmediate(() => order.push('write 3'))
+      setTimeout(resolve, 5)
+    }, 0)
+  })
+  assert.deepEqual(order, ['write 1', 'write 2', 'write 3', 'batch'])
 })
 
 test('flush runs the queue now; a flush from inside a task does not start the batch again', () => {
@@ -95,5 +119,6 @@ test('work queued in an I/O callback runs after the write that callback made wen
     req.end()
   })
   assert.equal(received, 'reply')
+  await checkPhases(2)
   assert.equal(clientHadReply, true)
 })
