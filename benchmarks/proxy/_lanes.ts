@@ -137,9 +137,12 @@ export async function measureStreaming(
   const out = new Map(
     targets.map((t) => [t.name as string, { ttftMs: [] as number[], gapsMs: [] as number[] }]),
   )
-  // Round 0 warms up (JIT, pooled connections) and is not counted.
+  // Round 0 warms up (JIT, pooled connections) and is not counted. Each round in a fresh order:
+  // a p99 of 100 streams is decided by the slowest round, so a noisy moment on the machine must
+  // not fall on the same target's turn each time.
   for (let r = 0; r <= rounds; r++) {
-    for (const target of targets) {
+    for (const j of roundOrder(r, targets.length)) {
+      const target = targets[j] as Target
       const agent = agentFor(concurrency)
       const url = new URL(target.url)
       const runs = await Promise.all(

@@ -132,6 +132,11 @@ export function buildRows(m: Measured): Row[] {
   const sq = (n: string, k: 'ttftMs' | 'gapsMs', p: number) =>
     percentile(m.streaming.get(n)?.[k] ?? [], p)
   added(
+    '2 streaming TTFT p50',
+    (n) => sq(n, 'ttftMs', 0.5),
+    () => 'reported',
+  )
+  added(
     '2 streaming TTFT p99',
     (n) => sq(n, 'ttftMs', 0.99),
     (iw, pipe) => within(iw, pipe, 1),

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
         streams: 10,
         wrkS: 3,
         wrkRounds: 5,
-        largeN: 20,
+        largeN: 40,
         hopN: 3000,
         hopReps: 4,
         manyStreams: 1000,
