@@ -9,6 +9,7 @@
 // socket of its own, sends `Connection: close` (RFC 9112 §9.6) and closes it after the answer
 // (_transport.ts), and callers bound how many run at once with a ProbeLimiter.
 
+import { tlsFailureHint } from '../shared/index.js'
 import { type Sent, sendWithFetch, sendWithNodeHttp } from './_transport.js'
 
 export type FetchFn = typeof globalThis.fetch
@@ -169,6 +170,8 @@ function describeFailure(failure: ProbeFailure, err: unknown, timeoutMs: number)
     case 'aborted':
       return 'aborted (the probe was cancelled)'
     default: {
+      const tls = tlsFailureHint(errorCode(err))
+      if (tls !== undefined) return tls
       const cause =
         err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : ''
       return `${err instanceof Error ? err.message : String(err)}${cause}`

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import type { Dispatcher } from 'undici'
 import type { ErrorType, ExchangeObserver, Meter } from '../meter/types.js'
-import { headerValue, type Logger } from '../shared/index.js'
+import { headerValue, type Logger, tlsFailureHint } from '../shared/index.js'
 import { forwardableHeaders } from './_headers.js'
 import { sendJsonError } from './_json-error.js'
 import { observeSafely } from './_safe-observer.js'
@@ -388,6 +388,13 @@ class Forward implements Dispatcher.DispatchHandlers {
       return
     }
     this.status = 502
+    // An https:// engine whose certificate or handshake failed: there, but not one to talk to.
+    const tls = tlsFailureHint(code)
+    if (tls !== undefined) {
+      sendJsonError(res, 502, 'upstream_unreachable', `upstream ${ctx.upstreamLabel}: ${tls}`)
+      this.finish('upstream_unreachable')
+      return
+    }
     const unreachable = UNREACHABLE.has(code)
     // Connected, then closed before any response head: the engine is running (502 like nginx),
     // but the name must say so, as the meter's does.
