@@ -154,9 +154,10 @@ test('the worker counts what the tokenizer counts; short bodies never load it', 
 })
 
 test('a backlog is not a hang: jobs queued behind slow ones are answered, past the timeout', async (t) => {
-  // Answers one job every 60 ms, in order (as the real worker runs its counts one by one).
+  // Answers one job every 150 ms, in order (as the real worker runs its counts one by one). The
+  // timeout leaves 350 ms for the worker to start: a loaded test machine has taken over 140 ms.
   const slow = createTokenCounter({
-    timeoutMs: 200,
+    timeoutMs: 500,
     spawn: () =>
       new Worker(
         `const { parentPort } = require('worker_threads')
@@ -169,7 +170,7 @@ test('a backlog is not a hang: jobs queued behind slow ones are answered, past t
           setTimeout(() => {
             parentPort.postMessage({ id: msg.id, tokens: msg.text.length, tokenizerLoaded: true })
             next()
-          }, 60)
+          }, 150)
         }
         parentPort.on('message', (msg) => { queue.push(msg); if (!busy) next() })`,
         { eval: true },
@@ -183,8 +184,8 @@ test('a backlog is not a hang: jobs queued behind slow ones are answered, past t
     counts,
     texts.map((x) => x.length),
   )
-  // Eight jobs of 60 ms: well past the 200 ms timeout in all.
-  assert.ok(performance.now() - t0 >= 400)
+  // Eight jobs of 150 ms: well past the 500 ms timeout in all.
+  assert.ok(performance.now() - t0 >= 1000)
 })
 
 test('a crashing or stuck worker degrades to undefined, never hangs', async (t) => {
