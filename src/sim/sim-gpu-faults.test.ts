@@ -117,20 +117,23 @@ test('the GPU collector reads the simulated card: pre-allocation, a foreign leak
       }).then((r) => r.arrayBuffer()),
     ),
   )
-  // Read as a poller would while the batch runs. On a loaded machine the simulator's steps can
-  // trail the wall clock, so a read may fall in a gap: read again a few times, 100 ms apart.
-  await new Promise((r) => setTimeout(r, 300))
-  let busy = await collector.readOnce()
-  for (let i = 0; i < 10 && (busy.gpus[0]?.utilizationRatio ?? 0) < 0.9; i++) {
-    await new Promise((r) => setTimeout(r, 100))
-    busy = await collector.readOnce()
+  // Read as a poller would, every 50 ms until the batch is over; the busiest read counts. On a
+  // loaded machine the simulator's steps can trail the wall clock and then catch up, so reads at
+  // fixed moments may all fall in gaps (a clean-clone run once saw 0 % in eleven reads).
+  let over = false
+  const done = load.then(() => {
+    over = true
+  })
+  const reads: { util: number; power: number }[] = []
+  while (!over) {
+    const r = await collector.readOnce()
+    reads.push({ util: r.gpus[0]?.utilizationRatio ?? 0, power: r.gpus[0]?.powerDrawWatts ?? 0 })
+    await new Promise((res) => setTimeout(res, 50))
   }
-  assert.ok(
-    (busy.gpus[0]?.utilizationRatio ?? 0) >= 0.9,
-    `utilization ${busy.gpus[0]?.utilizationRatio}`,
-  )
-  assert.ok((busy.gpus[0]?.powerDrawWatts ?? 0) > 300, `power ${busy.gpus[0]?.powerDrawWatts}`)
-  await load
+  await done
+  const busiest = reads.reduce((a, b) => (b.util > a.util ? b : a), { util: 0, power: 0 })
+  assert.ok(busiest.util >= 0.9, `utilization ${JSON.stringify(reads)}`)
+  assert.ok(busiest.power > 300, `power ${busiest.power}`)
 
   // The engine dies: its memory is freed, the leak stays.
   sim.faults.crash(60_000)
