@@ -7,10 +7,10 @@
 // The batch waits one more check phase: some writes are themselves deferred to a setImmediate
 // made in the I/O callback — undici sends a request on a reused keep-alive connection only from
 // one (`scheduleIdleSocketValidation` in
-// https://github.com/nodejs/undici/blob/v6.29.1/lib/dispatcher/client-h1.js). Node runs only the immediates
-// queued before a check phase began in it, so a batch queued by the turn's first request would
-// otherwise run before the upstream writes of every later request of that turn: ten streams
-// opened at once each waited for the meter's work on all ten.
+// https://github.com/nodejs/undici/blob/v6.29.1/lib/dispatcher/client-h1.js). Node runs only the
+// immediates queued before a check phase began in it, so a batch queued by the turn's first
+// request would otherwise run before the upstream writes of every later request of that turn:
+// ten streams opened at once each waited for the meter's work on all ten.
 
 /** A queued call: `fn(a, b, c)`, no closure allocated per call. */
 type Task<A, B, C> = (a: A, b: B, c: C) => void
