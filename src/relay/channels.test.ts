@@ -19,7 +19,8 @@ import {
   startHook,
 } from '../testing/relay-kit.js'
 
-// Every payload (the real captures always; ../shared's relay-project fixtures when present)
+// Every payload (the real captures always; the maintainers' relay-project fixtures when present,
+// README: Development)
 // rendered and delivered to every channel, signed, within the robots' size and rate limits.
 
 test('every payload reaches every channel, accepted by each fake', async (t) => {

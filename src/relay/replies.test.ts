@@ -4,8 +4,8 @@ import { test } from 'node:test'
 import { closeServer, listenLocal, readSharedFixture, SHARED_SKIP } from '../testing/index.js'
 import { localPayload, metricValue, startHook } from '../testing/relay-kit.js'
 
-// Every vendor's reply, as the real API words it (../shared/fixtures/chat/ where captured, the
-// error codes the vendors document otherwise: DingTalk
+// Every vendor's reply, as the real API words it (the maintainers' chat captures where present,
+// README: Development; the error codes the vendors document otherwise: DingTalk
 // https://open.dingtalk.com/document/robots/custom-robot-access, WeCom
 // https://developer.work.weixin.qq.com/document/path/91770, Feishu
 // https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot, Slack
@@ -18,7 +18,7 @@ const FIRING = localPayload('am025-firing-3-alerts.json')
 
 type Case = {
   type: 'dingtalk' | 'wecom' | 'feishu' | 'slack'
-  /** A file under ../shared/fixtures/chat/, or an inline body. */
+  /** A chat capture of the maintainers' fixture folder (README: Development), or an inline body. */
   fixture?: string
   body?: string
   status?: number

@@ -10,8 +10,8 @@ import { runPromTool } from '../testing/prom-stack.js'
 import { planRules, renderRecordingRules } from './index.js'
 import { toYaml } from './rule-files.js'
 
-// The recording rules evaluated by promtool on every real engine scrape in
-// ../shared/fixtures/engines/: gauges are held constant, counters and histogram parts grow
+// The recording rules evaluated by promtool on every real engine scrape of the maintainers'
+// fixture folder (README: Development): gauges are held constant, counters and histogram parts grow
 // linearly so that their 5-minute increase equals the scraped value. Expected values are computed
 // here from the sample itself (PromQL's histogram_quantile, reimplemented for the check).
 

@@ -3,9 +3,9 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { sharedDir } from './shared-fixtures.js'
 
-// The real llama.cpp server in ../shared/engines/llamacpp (llama-server build b4748 and a tiny
-// random-weight qwen2 model with the real Qwen tokenizer), started the way llama.cpp's README
-// says: https://github.com/ggml-org/llama.cpp/tree/master/tools/server
+// The real llama.cpp server of the maintainers' fixture folder (README: Development; llama-server
+// build b4748 and a tiny random-weight qwen2 model with the real Qwen tokenizer), started the way
+// llama.cpp's README says: https://github.com/ggml-org/llama.cpp/tree/master/tools/server
 
 export const LLAMACPP_SKIP = 'needs ../shared/engines/llamacpp (absent in this checkout)'
 
@@ -29,7 +29,7 @@ export interface LlamaServerOptions {
   args?: string[]
 }
 
-/** The binary and model, or undefined when ../shared is absent (tests then skip). */
+/** The binary and model, or undefined when the fixture folder is absent (tests then skip). */
 export function llamaServerFiles(): { bin: string; model: string } | undefined {
   const dir = sharedDir()
   if (!dir) return undefined
